@@ -1,0 +1,47 @@
+#include "nativedl/tensor.h"
+
+namespace nd {
+
+size_t element_size(DType t) {
+  switch (t) {
+    case DType::Bool: case DType::UInt8: return 1;
+    case DType::Int32: case DType::Float32: return 4;
+    case DType::Int64: case DType::Float64: return 8;
+  }
+  return 0;
+}
+
+const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::Bool: return "bool";
+    case DType::UInt8: return "uint8";
+    case DType::Int32: return "int32";
+    case DType::Int64: return "int64";
+    case DType::Float32: return "float32";
+    case DType::Float64: return "float64";
+  }
+  return "?";
+}
+
+static DType g_default_float = DType::Float32;
+DType default_float_dtype() { return g_default_float; }
+void set_default_float_dtype(DType t) {
+  ND_CHECK(is_floating(t), TypeError, "[set_default_dtype] only float32 and float64 are supported, got ",
+           dtype_name(t));
+  g_default_float = t;
+}
+
+std::string Device::str() const {
+  if (type == DeviceType::CPU) return "cpu";
+  return index < 0 ? "cuda" : "cuda:" + std::to_string(index);
+}
+
+DType Scalar::natural_dtype() const {
+  switch (kind_) {
+    case Kind::Bool: return DType::Bool;
+    case Kind::Int: return DType::Int64;
+    default: return default_float_dtype();
+  }
+}
+
+}  // namespace nd

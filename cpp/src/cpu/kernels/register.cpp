@@ -1,0 +1,18 @@
+// Registers this ISA's kernels in the dispatch stubs: one line per kernel family.
+#include "cpu/kernel_api.h"
+
+namespace nd::cpu::NATIVEDL_ISA {
+
+void register_copy_kernels();
+void register_unary_kernels();
+void register_binary_kernels();
+void register_reduce_kernels();
+
+void register_kernels() {
+  register_copy_kernels();
+  register_unary_kernels();
+  register_binary_kernels();
+  register_reduce_kernels();
+}
+
+}  // namespace nd::cpu::NATIVEDL_ISA

@@ -1,0 +1,22 @@
+"""nativedl: a deep-learning tensor engine with a C++ core and PyTorch's Python API."""
+from . import _C
+from ._C import (Tensor, Generator, dtype, manual_seed, set_num_threads, get_num_threads,
+                 get_default_dtype, set_default_dtype, promote_types, result_type, from_numpy,
+                 default_generator, is_grad_enabled, __version__)
+from ._dtypes import *  # noqa: F401,F403  (float32, float, int64, long, ...)
+from ._size import Size
+from . import _tensor  # noqa: F401  (adds the Python-side Tensor methods)
+from ._creation import (tensor, as_tensor, empty, zeros, ones, full, arange, linspace, eye, rand, randn,
+                        randint, randperm, empty_like, zeros_like, ones_like, full_like, rand_like,
+                        randn_like, from_dlpack)
+from ._ops import *  # noqa: F401,F403  (every op bound in _C, under its PyTorch name)
+from . import autograd
+from .autograd import no_grad, enable_grad, set_grad_enabled
+
+__build_info__ = {
+    "version": __version__,
+    "isa": _C._cpu_isa(),
+    "threads": get_num_threads(),
+    "cuda_compiled": _C._cuda_compiled(),
+    "cuda_available": _C._cuda_available(),
+}

@@ -1,0 +1,38 @@
+// nativedl._C: one bind function per area.
+#include "bindings.h"
+
+namespace nd::py_bind {
+
+static void register_errors(py::module_& m) {
+  py::register_exception_translator([](std::exception_ptr p) {
+    try {
+      if (p) std::rethrow_exception(p);
+    } catch (const IndexError& e) {
+      PyErr_SetString(PyExc_IndexError, e.what());
+    } catch (const TypeError& e) {
+      PyErr_SetString(PyExc_TypeError, e.what());
+    } catch (const ValueError& e) {
+      PyErr_SetString(PyExc_ValueError, e.what());
+    } catch (const Error& e) {
+      PyErr_SetString(PyExc_RuntimeError, e.what());
+    }
+  });
+  (void)m;
+}
+
+}  // namespace nd::py_bind
+
+PYBIND11_MODULE(_C, m) {
+  using namespace nd::py_bind;
+  m.doc() = "nativedl's C++ core";
+  register_errors(m);
+  bind_dtype(m);
+  TensorClass cls(m, "Tensor", py::dynamic_attr(), py::buffer_protocol());
+  bind_tensor(m, cls);
+  bind_creation(m);
+  bind_elementwise(m, cls);
+  bind_view(m, cls);
+  bind_reduction(m, cls);
+  bind_autograd(m, cls);
+  bind_interop(m, cls);
+}
