@@ -5,6 +5,7 @@ from ._C import (Tensor, Generator, dtype, manual_seed, set_num_threads, get_num
                  default_generator, is_grad_enabled, __version__)
 from ._dtypes import *  # noqa: F401,F403  (float32, float, int64, long, ...)
 from ._size import Size
+from ._device import device
 from . import _tensor  # noqa: F401  (adds the Python-side Tensor methods)
 from ._creation import (tensor, as_tensor, empty, zeros, ones, full, arange, linspace, eye, rand, randn,
                         randint, randperm, empty_like, zeros_like, ones_like, full_like, rand_like,

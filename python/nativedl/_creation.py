@@ -61,7 +61,7 @@ def as_tensor(data, dtype=None, device=None):
 
 
 def _check_device(device):
-    if device is not None and str(device) not in ("cpu", "cpu:0"):
+    if device is not None and str(device) not in ("cpu", "cpu:0"):  # str() also takes nd.device
         raise ValueError(f"[tensor] device {device!r} is not available in this build (CPU only)")
 
 

@@ -3,7 +3,10 @@ import numpy as np
 
 from . import _C
 from ._C import Tensor, dtype as _dtype
+from ._device import device
 from ._size import Size
+
+_CPU = device("cpu")
 
 _DEFAULT_DTYPES = ("nativedl.float32", "nativedl.int64", "nativedl.bool")
 
@@ -109,7 +112,7 @@ def _install():
         "bool": lambda self: self.to(_dtype.bool), "byte": lambda self: self.to(_dtype.uint8),
         "type_as": lambda self, other: self.to(other.dtype),
         "is_floating_point": lambda self: self.dtype.is_floating_point,
-        "device": property(lambda self: "cpu"), "is_cuda": property(lambda self: False),
+        "device": property(lambda self: _CPU), "is_cuda": property(lambda self: False),
         "cpu": lambda self: self,
         "data": property(lambda self: self.detach(), lambda self, v: self.detach().copy_(v)),
         "new_zeros": _new(c.zeros), "new_ones": _new(c.ones), "new_empty": _new(c.empty),

@@ -6,8 +6,14 @@ namespace nd::py_bind {
 
 namespace {
 
-// Converts arguments with the GIL held, then runs the op without it.
+// Arguments are converted with the GIL held; the op runs without it, except on small
+// tensors where releasing and retaking the GIL would cost more than the op.
 template <typename Fn> Tensor nogil(Fn&& fn) {
+  py::gil_scoped_release release;
+  return fn();
+}
+template <typename Fn> Tensor nogil(int64_t work, Fn&& fn) {
+  if (work < (int64_t(1) << 15)) return fn();
   py::gil_scoped_release release;
   return fn();
 }
@@ -16,9 +22,9 @@ template <typename Fn> Tensor nogil(Fn&& fn) {
 
 void bind_elementwise(py::module_& m, TensorClass& cls) {
 #define ND_BIND_UNARY(name)                                                                          \
-  m.def(#name, [](const Tensor& x) { return nogil([&] { return name(x); }); }, py::arg("input"));    \
-  cls.def(#name, [](const Tensor& x) { return nogil([&] { return name(x); }); });                    \
-  cls.def(#name "_", [](Tensor& x) { return nogil([&] { return name##_(x); }); });
+  m.def(#name, [](const Tensor& x) { return nogil(x.numel(), [&] { return name(x); }); }, py::arg("input"));    \
+  cls.def(#name, [](const Tensor& x) { return nogil(x.numel(), [&] { return name(x); }); });                    \
+  cls.def(#name "_", [](Tensor& x) { return nogil(x.numel(), [&] { return name##_(x); }); });
   ND_UNARY_FLOAT_OPS(ND_BIND_UNARY)
   ND_UNARY_ANY_OPS(ND_BIND_UNARY)
 #undef ND_BIND_UNARY
@@ -26,15 +32,15 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
 #define ND_BIND_BINARY(name)                                                                         \
   m.def(#name, [](py::handle a, py::handle b) {                                                      \
     Tensor ta = to_tensor(a, #name), tb = to_tensor(b, #name);                                       \
-    return nogil([&] { return name(ta, tb); });                                                      \
+    return nogil(ta.numel() + tb.numel(), [&] { return name(ta, tb); });                                                      \
   }, py::arg("input"), py::arg("other"));                                                            \
   cls.def(#name, [](const Tensor& a, py::handle b) {                                                 \
     Tensor tb = to_tensor(b, #name);                                                                 \
-    return nogil([&] { return name(a, tb); });                                                       \
+    return nogil(a.numel() + tb.numel(), [&] { return name(a, tb); });                                                       \
   }, py::arg("other"));                                                                              \
   cls.def(#name "_", [](Tensor& a, py::handle b) {                                                   \
     Tensor tb = to_tensor(b, #name "_");                                                             \
-    return nogil([&] { return name##_(a, tb); });                                                    \
+    return nogil(a.numel() + tb.numel(), [&] { return name##_(a, tb); });                                                    \
   }, py::arg("other"));
   ND_BINARY_ARITH_OPS(ND_BIND_BINARY)
   ND_BINARY_BOOL_OPS(ND_BIND_BINARY)
@@ -94,15 +100,15 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
     const char* name = d.py;
     cls.def(d.py, [fn, name](const Tensor& a, py::handle b) {
       Tensor tb = to_tensor(b, name);
-      return nogil([&] { return fn(a, tb); });
+      return nogil(a.numel() + tb.numel(), [&] { return fn(a, tb); });
     }, py::is_operator());
     cls.def(d.rpy, [fn, name](const Tensor& a, py::handle b) {
       Tensor tb = to_tensor(b, name);
-      return nogil([&] { return fn(tb, a); });
+      return nogil(a.numel() + tb.numel(), [&] { return fn(tb, a); });
     }, py::is_operator());
     cls.def(d.ipy, [ifn, name](Tensor& a, py::handle b) {
       Tensor tb = to_tensor(b, name);
-      return nogil([&] { return ifn(a, tb); });
+      return nogil(a.numel() + tb.numel(), [&] { return ifn(a, tb); });
     }, py::is_operator());
   }
   struct CmpDef { const char* py; BinFn fn; };

@@ -26,7 +26,11 @@ struct Storage {
   void* data = nullptr;
   size_t nbytes = 0;
   Device device;
-  std::shared_ptr<void> owner;
+  std::shared_ptr<void> owner;  // external memory's keeper; null when the storage owns `data`
+  Storage() = default;
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+  ~Storage();
   /// Fresh, uninitialized, 64-byte aligned CPU memory.
   static std::shared_ptr<Storage> allocate(size_t nbytes, Device device = {});
   /// Wraps external memory; `owner` keeps it alive and releases it.

@@ -16,8 +16,11 @@ std::shared_ptr<Storage> Storage::allocate(size_t nbytes, Device device) {
   s->data = p;
   s->nbytes = nbytes;
   s->device = device;
-  s->owner = std::shared_ptr<void>(p, [](void* q) { std::free(q); });
   return s;
+}
+
+Storage::~Storage() {
+  if (!owner) std::free(data);
 }
 
 std::shared_ptr<Storage> Storage::wrap(void* data, size_t nbytes, std::shared_ptr<void> owner, Device device) {
