@@ -328,8 +328,18 @@ void scatter_into(Tensor& self, const DimIndex& di, const Tensor& src, bool accu
   if (di.index.numel() == 0) return;
   const Tensor s = src.dim() == 0 ? expand(src, di.index.shape()) : restride(src, di.index, di.d, false);
   const Tensor target = restride(self, di.index, di.d, true);
+  const int64_t stride = self.dim() > 0 ? self.strides()[size_t(di.d)] : 0;  // self's, not the input's
   cpu::select(cpu::scatter_dim_stub)(ops::make_iter(target, {s, di.index}, op),
-                                     di.stride * int64_t(self.element_size()), accumulate);
+                                     stride * int64_t(self.element_size()), accumulate);
+}
+
+// g (index-shaped) zero-padded at the end of each dim to src's shape: src entries beyond
+// index's extent were not scattered, so their gradient is zero.
+Tensor grow_to(const Tensor& g, const Shape& shape) {
+  if (g.shape() == shape) return g;
+  std::vector<int64_t> p;
+  for (int64_t k = g.dim() - 1; k >= 0; --k) p.insert(p.end(), {0, shape[size_t(k)] - g.shape()[size_t(k)]});
+  return pad(g, p, "constant", 0.0);
 }
 
 Tensor scatter_impl(const Tensor& x, int64_t dim, const Tensor& index, const Tensor& src, bool src_is_value,
@@ -343,11 +353,13 @@ Tensor scatter_impl(const Tensor& x, int64_t dim, const Tensor& index, const Ten
   }
   if (is_floating(x.dtype())) {
     const DType sdtype = src.dtype();
+    const Shape sshape = src.shape();
     const int64_t d = di.d;
     record(accumulate ? "ScatterAddBackward0" : "ScatterBackward0", {x, src_is_value ? Tensor() : src}, {out},
            [=](const TensorList& g) {
              Tensor gx = accumulate ? g[0] : scatter(g[0], d, index, Scalar(0.0));
-             Tensor gs = !src_is_value && is_floating(sdtype) ? to_dtype(gather(g[0], d, index), sdtype) : Tensor();
+             Tensor gs = !src_is_value && is_floating(sdtype) ? to_dtype(grow_to(gather(g[0], d, index), sshape), sdtype)
+                                                             : Tensor();
              return TensorList{gx, gs};
            });
   }
