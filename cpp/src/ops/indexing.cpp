@@ -146,10 +146,19 @@ cpu::IndexIter make_index_iter(const Tensor& x, const Plan& p, const Tensor& den
   return it;
 }
 
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  for (size_t k = 0; k < from.size(); ++k) {
+    const int64_t f = from[from.size() - 1 - k], t = to[to.size() - 1 - k];
+    if (f != t && f != 1) return false;
+  }
+  return true;
+}
+
 // values broadcast to the result shape, in x's dtype, with the index dims collapsible.
 Tensor dense_values(const Tensor& x, const Plan& p, const Tensor& values, const char* op) {
   const Shape rshape = result_shape(x, p);
-  ND_CHECK(core::broadcast_shapes(values.shape(), rshape, op) == rshape, ValueError, "[", op,
+  ND_CHECK(broadcasts_to(values.shape(), rshape), ValueError, "[", op,
            "] shape mismatch: value tensor of shape ", shape_str(values.shape()),
            " cannot be broadcast to indexing result of shape ", shape_str(rshape));
   NoGradGuard no_grad;
@@ -424,7 +433,7 @@ namespace {
 void check_mask(const Tensor& x, const Tensor& mask, const char* op) {
   ND_CHECK(mask.dtype() == DType::Bool, TypeError, "[", op, "] mask must be a bool tensor, got ",
            dtype_name(mask.dtype()));
-  ND_CHECK(core::broadcast_shapes(x.shape(), mask.shape(), op) == x.shape(), ValueError, "[", op,
+  ND_CHECK(broadcasts_to(mask.shape(), x.shape()), ValueError, "[", op,
            "] mask of shape ", shape_str(mask.shape()), " can't be broadcast to the input shape ",
            shape_str(x.shape()));
 }
