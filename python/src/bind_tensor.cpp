@@ -115,11 +115,10 @@ void bind_tensor(py::module_& m, TensorClass& cls) {
       })
       .def("_is_same", &Tensor::is_same)
       .def("__getitem__", [](const Tensor& t, py::handle index) {
-        ND_CHECK(!has_advanced(index), IndexError, "[index] integer and boolean tensor indices are not supported by this build");
-        return basic_index(t, index);
+        return has_advanced(index) ? getitem(t, index) : basic_index(t, index);
       })
       .def("__setitem__", [](Tensor& t, py::handle index, py::handle value) {
-        ND_CHECK(!has_advanced(index), IndexError, "[index_put_] integer and boolean tensor indices are not supported by this build");
+        if (has_advanced(index)) return setitem(t, index, value);
         Tensor view = basic_index(t, index);
         if (py::isinstance<Tensor>(value)) copy_(view, value.cast<const Tensor&>());
         else if (PyBool_Check(value.ptr()) || PyLong_Check(value.ptr()) || PyFloat_Check(value.ptr())) fill_(view, to_scalar(value, "index_put_"));

@@ -34,5 +34,10 @@ void bind_view(py::module_& m, TensorClass& cls);
 void bind_reduction(py::module_& m, TensorClass& cls);
 void bind_autograd(py::module_& m, TensorClass& cls);
 void bind_interop(py::module_& m, TensorClass& cls);
+void bind_indexing(py::module_& m, TensorClass& cls);  // also getitem/setitem below
+void bind_join(py::module_& m, TensorClass& cls);
+/// x[index] and x[index] = value with integer/boolean tensor, list or array items.
+Tensor getitem(const Tensor& self, py::handle index);
+void setitem(Tensor& self, py::handle index, py::handle value);
 
 }  // namespace nd::py_bind

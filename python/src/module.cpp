@@ -35,4 +35,6 @@ PYBIND11_MODULE(_C, m) {
   bind_reduction(m, cls);
   bind_autograd(m, cls);
   bind_interop(m, cls);
+  bind_indexing(m, cls);
+  bind_join(m, cls);
 }
