@@ -1,5 +1,6 @@
 // Every op as a free function, one header per family.
 #pragma once
 #include "nativedl/ops/elementwise.h"
+#include "nativedl/ops/linalg.h"
 #include "nativedl/ops/reduction.h"
 #include "nativedl/ops/view.h"
