@@ -78,20 +78,18 @@ Operand sum_unneeded(Operand x, const std::vector<int>& keep) {
   return {sum(x.t, dims), kept};
 }
 
-// Replaces each label repeated within x by its diagonal (one dim, at the end).
-Operand take_diagonals(Operand x, size_t index) {
+// Replaces each label repeated within x by its diagonal (one dim, at the end); the
+// repeated dims' sizes were checked equal.
+Operand take_diagonals(Operand x) {
   for (size_t i = 0; i < x.labels.size(); ++i) {
     for (size_t j = i + 1; j < x.labels.size(); ++j) {
       if (x.labels[i] != x.labels[j]) continue;
-      ND_CHECK(x.t.size(int64_t(i)) == x.t.size(int64_t(j)), ValueError, "[einsum] subscript '",
-               label_char(x.labels[i]), "' is repeated for operand ", index, " of shape ", shape_str(x.t.shape()),
-               " but the sizes don't match, ", x.t.size(int64_t(i)), " != ", x.t.size(int64_t(j)));
       const int l = x.labels[i];
       x.t = diagonal(x.t, 0, int64_t(i), int64_t(j));
       x.labels.erase(x.labels.begin() + int64_t(j));
       x.labels.erase(x.labels.begin() + int64_t(i));
       x.labels.push_back(l);
-      return take_diagonals(x, index);
+      return take_diagonals(x);
     }
   }
   return x;
@@ -124,7 +122,7 @@ Operand contract(const Operand& a, const Operand& b, const std::vector<int>& nee
     else sum_l.push_back(l);
   }
   for (int l : b.labels) if (!contains(a.labels, l)) right.push_back(l);
-  // Each label's size in the product: the larger of its two sizes (the other is 1 or equal).
+  // Each label's size in the product: its two sizes broadcast (equal, or one of them is 1).
   auto size_in = [](const Operand& x, int l) {
     const auto it = std::find(x.labels.begin(), x.labels.end(), l);
     return it == x.labels.end() ? int64_t(1) : x.t.size(int64_t(it - x.labels.begin()));
@@ -132,7 +130,7 @@ Operand contract(const Operand& a, const Operand& b, const std::vector<int>& nee
   auto sizes = [&](std::initializer_list<const std::vector<int>*> groups) {
     std::vector<int64_t> s;
     for (const auto* g : groups)
-      for (int l : *g) s.push_back(std::max(size_in(a, l), size_in(b, l)));
+      for (int l : *g) s.push_back(size_in(a, l) == 1 ? size_in(b, l) : size_in(a, l));
     return s;
   };
   std::vector<int> a_order = batch, b_order = batch;
@@ -193,6 +191,10 @@ Tensor einsum(const std::string& equation_in, const std::vector<Tensor>& operand
       for (int64_t e = 0; e < here; ++e) x.labels.push_back(int(kLetters + ell_dims - here + e));
     // Sizes of one label must match across operands, or be 1 (broadcast).
     for (size_t d = 0; d < x.labels.size(); ++d) {
+      const auto first = std::find(x.labels.begin(), x.labels.end(), x.labels[d]) - x.labels.begin();
+      ND_CHECK(x.t.size(first) == x.t.size(int64_t(d)), ValueError, "[einsum] subscript '", label_char(x.labels[d]),
+               "' is repeated for operand ", i, " of shape ", shape_str(x.t.shape()), " but the sizes don't match, ",
+               x.t.size(first), " != ", x.t.size(int64_t(d)));
       int64_t& s = size_of[size_t(x.labels[d])];
       const int64_t here_size = x.t.size(int64_t(d));
       ND_CHECK(s == 1 || here_size == 1 || s == here_size, ValueError, "[einsum] subscript '", label_char(x.labels[d]),
@@ -200,7 +202,7 @@ Tensor einsum(const std::string& equation_in, const std::vector<Tensor>& operand
                ", which does not broadcast with size ", s, " in an earlier operand");
       if (here_size != 1) s = here_size;
     }
-    ops.push_back(take_diagonals(x, i));
+    ops.push_back(take_diagonals(x));
   }
 
   // Output labels: given after '->', else the broadcast dims then letters used once, sorted.

@@ -124,9 +124,11 @@ Tensor product(const char* grad_name, const Tensor& input, const Tensor& a, cons
 }
 
 void check_input_broadcasts(const char* op, const Tensor& input, const Shape& out_shape) {
-  ND_CHECK(input.dim() <= int64_t(out_shape.size()) &&
-               core::broadcast_shapes(input.shape(), out_shape, op) == out_shape,
-           ValueError, "[", op, "] input of shape ", shape_str(input.shape()),
+  const int64_t lead = int64_t(out_shape.size()) - input.dim();
+  bool ok = lead >= 0;
+  for (int64_t d = 0; ok && d < input.dim(); ++d)
+    ok = input.size(d) == 1 || input.size(d) == out_shape[size_t(lead + d)];
+  ND_CHECK(ok, ValueError, "[", op, "] input of shape ", shape_str(input.shape()),
            " can't be broadcast to the product's shape ", shape_str(out_shape));
 }
 
