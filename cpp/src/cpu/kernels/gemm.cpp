@@ -229,14 +229,18 @@ template <typename T> T dot_contiguous(const T* x, const T* y, int64_t k) {
   return s;
 }
 
-// No packing: rows of C as vector strips along j when B's rows are contiguous, else dot
+// No packing: rows of C as vector strips along j when B's rows are contiguous (unless C is
+// narrower than a strip and dot products along contiguous k serve better), else dot
 // products (vectorized when A's rows and B's columns are contiguous).
 template <typename T>
 void gemm_unpacked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
+  constexpr int64_t W = 4 * Vec<T>::size;
+  // Size-1 dims get stride 0, so the layout tests below only see dims that matter.
+  if (m == 1) a.rs = c.rs = 0;
+  if (n == 1) b.cs = c.cs = 0;
   // C^T = B^T A^T: a product whose A is column-major reads like one whose B is row-major.
   if (b.cs != 1 && a.rs == 1) return gemm_unpacked(n, m, k, alpha, b.t(), a.t(), beta, c.t());
-  if (b.cs == 1) {
-    constexpr int64_t W = 4 * Vec<T>::size;
+  if (b.cs == 1 && !(n < W && a.cs == 1 && b.rs == 1)) {
     const int64_t strips = (n + W - 1) / W;
     core::parallel_for(0, m * strips, std::max<int64_t>(1, kParallelMacs / (W * std::max<int64_t>(k, 1))),
                        [&](int64_t tb, int64_t te) {
