@@ -32,6 +32,7 @@ void bind_creation(py::module_& m);
 void bind_elementwise(py::module_& m, TensorClass& cls);
 void bind_view(py::module_& m, TensorClass& cls);
 void bind_reduction(py::module_& m, TensorClass& cls);
+void bind_linalg(py::module_& m, TensorClass& cls);
 void bind_autograd(py::module_& m, TensorClass& cls);
 void bind_interop(py::module_& m, TensorClass& cls);
 void bind_indexing(py::module_& m, TensorClass& cls);  // also getitem/setitem below

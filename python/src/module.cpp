@@ -33,6 +33,7 @@ PYBIND11_MODULE(_C, m) {
   bind_elementwise(m, cls);
   bind_view(m, cls);
   bind_reduction(m, cls);
+  bind_linalg(m, cls);
   bind_autograd(m, cls);
   bind_interop(m, cls);
   bind_indexing(m, cls);

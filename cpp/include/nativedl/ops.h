@@ -3,5 +3,6 @@
 #include "nativedl/ops/elementwise.h"
 #include "nativedl/ops/indexing.h"
 #include "nativedl/ops/join.h"
+#include "nativedl/ops/linalg.h"
 #include "nativedl/ops/reduction.h"
 #include "nativedl/ops/view.h"

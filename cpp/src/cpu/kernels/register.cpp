@@ -8,6 +8,7 @@ void register_unary_kernels();
 void register_binary_kernels();
 void register_reduce_kernels();
 void register_indexing_kernels();
+void register_gemm_kernels();
 
 void register_kernels() {
   register_copy_kernels();
@@ -15,6 +16,7 @@ void register_kernels() {
   register_binary_kernels();
   register_reduce_kernels();
   register_indexing_kernels();
+  register_gemm_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA

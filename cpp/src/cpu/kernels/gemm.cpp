@@ -1,0 +1,320 @@
+// GEMM kernels: C = alpha * A * B + beta * C for strided, batched operands.
+//
+// Note [GEMM blocking]
+// The float kernels follow the BLIS/GotoBLAS scheme. B is cut into KC x NC blocks packed
+// into NR-wide column panels, A into MC x KC blocks packed into MR-tall row panels; a
+// register-blocked micro-kernel multiplies one A panel by one B panel, keeping the MR x NR
+// tile of C in 2 * MR vector registers (AVX2 float: 6 x 16 in 12 ymm registers plus two
+// B vectors and one broadcast A value, 15 of 16 registers). A B panel (KC x NR) stays in
+// L1 while the A panels of a block (MC x KC) stream from L2; the B block (KC x NC) sits in
+// L3. Packing reads operands through their strides, so a transposed operand costs nothing
+// extra. Threads split the MC blocks of C. Tiny products, and matrix-vector shapes where
+// packing would cost as much as the arithmetic, take an unpacked path instead.
+#include <omp.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <new>
+
+#include "cpu/gemm.h"
+#include "cpu/loops.h"
+#include "nativedl/runtime.h"
+
+namespace nd::cpu::NATIVEDL_ISA {
+namespace {
+
+/// Multiply-adds below which a GEMM (or a batch of them) stays on one thread.
+constexpr int64_t kParallelMacs = int64_t(1) << 20;
+/// Multiply-adds up to which a product skips packing altogether.
+constexpr int64_t kSmallMacs = 32 * 32 * 32;
+
+template <typename T> struct Blocking {
+  using V = Vec<T>;
+  static constexpr int MR = 6;
+  static constexpr int NR = 2 * V::size;
+  static constexpr int64_t KC = 256;
+  // An A block of MC x KC (144 KiB) fits in L2 next to the streaming B panels.
+  static constexpr int64_t MC = sizeof(T) == 4 ? 144 : 72;
+  // A B block of KC x NC (4 MiB) fits in L3.
+  static constexpr int64_t NC = sizeof(T) == 4 ? 4096 : 2048;
+};
+
+/// A strided matrix view: element (i, j) is p[i * rs + j * cs].
+template <typename T> struct Mat {
+  T* p;
+  int64_t rs, cs;
+  T& at(int64_t i, int64_t j) const { return p[i * rs + j * cs]; }
+  Mat t() const { return {p, cs, rs}; }
+};
+
+/// 64-byte aligned scratch memory for packed panels.
+template <typename T> struct Scratch {
+  T* p;
+  explicit Scratch(int64_t n)
+      : p(static_cast<T*>(std::aligned_alloc(64, (size_t(n) * sizeof(T) + 63) / 64 * 64))) {
+    if (p == nullptr) throw std::bad_alloc();
+  }
+  ~Scratch() { std::free(p); }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
+
+// c = alpha * v + beta * c, with beta == 0 not reading c.
+template <typename T> inline void update(T& c, T v, T alpha, T beta) {
+  c = beta == T(0) ? alpha * v : alpha * v + beta * c;
+}
+
+// ------------------------------------------------------------------ packed path
+
+// Rows [i0, i0 + mc) x cols [p0, p0 + kc) of A into MR-row panels, each stored column by
+// column (MR values per k step), short panels padded with zeros.
+template <typename T> void pack_a(Mat<const T> a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, T* out) {
+  constexpr int MR = Blocking<T>::MR;
+  for (int64_t ir = 0; ir < mc; ir += MR) {
+    const int64_t mr = std::min<int64_t>(MR, mc - ir);
+    for (int64_t p = 0; p < kc; ++p) {
+      for (int64_t i = 0; i < mr; ++i) out[p * MR + i] = a.at(i0 + ir + i, p0 + p);
+      for (int64_t i = mr; i < MR; ++i) out[p * MR + i] = T(0);
+    }
+    out += MR * kc;
+  }
+}
+
+// NR-column panels [jr, jr + NR) of B's rows [p0, p0 + kc), cols [j0, j0 + nc), each row
+// by row (NR values per k step), padded with zeros; panels [pb, pe) only.
+template <typename T>
+void pack_b(Mat<const T> b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int64_t pb, int64_t pe, T* out) {
+  constexpr int NR = Blocking<T>::NR;
+  for (int64_t panel = pb; panel < pe; ++panel) {
+    const int64_t jr = panel * NR, nr = std::min<int64_t>(NR, nc - jr);
+    T* dst = out + panel * NR * kc;
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* src = &b.at(p0 + p, j0 + jr);
+      if (nr == NR && b.cs == 1) {
+        std::memcpy(dst + p * NR, src, sizeof(T) * NR);
+      } else {
+        for (int64_t j = 0; j < nr; ++j) dst[p * NR + j] = src[j * b.cs];
+        for (int64_t j = nr; j < NR; ++j) dst[p * NR + j] = T(0);
+      }
+    }
+  }
+}
+
+// C tile (mr x nr <= MR x NR) = alpha * A panel * B panel + beta * C tile.
+template <typename T>
+void micro_kernel(int64_t kc, const T* ap, const T* bp, Mat<T> c, int64_t mr, int64_t nr, T alpha, T beta) {
+  using V = Vec<T>;
+  constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+  V acc[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = V(T(0));
+  for (int64_t p = 0; p < kc; ++p) {
+    const V b0 = V::loadu(bp), b1 = V::loadu(bp + V::size);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      const V ai(ap[i]);
+      acc[i][0] = vfmadd(ai, b0, acc[i][0]);
+      acc[i][1] = vfmadd(ai, b1, acc[i][1]);
+    }
+    ap += MR;
+    bp += NR;
+  }
+  const V va(alpha), vb(beta);
+  if (mr == MR && nr == NR && c.cs == 1) {
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      for (int h = 0; h < 2; ++h) {
+        T* cp = &c.at(i, h * V::size);
+        const V r = acc[i][h] * va;
+        (beta == T(0) ? r : vfmadd(vb, V::loadu(cp), r)).storeu(cp);
+      }
+    }
+    return;
+  }
+  T tile[MR * NR];
+  for (int i = 0; i < MR; ++i)
+    for (int h = 0; h < 2; ++h) acc[i][h].storeu(tile + i * NR + h * V::size);
+  for (int64_t i = 0; i < mr; ++i)
+    for (int64_t j = 0; j < nr; ++j) update(c.at(i, j), tile[i * NR + j], alpha, beta);
+}
+
+// Number of MC-blocks m is cut into: at most MC rows each, and a multiple of the thread
+// count when rows allow, so threads get equal shares.
+template <typename T> int64_t row_block(int64_t m, int64_t n, int64_t k) {
+  constexpr int MR = Blocking<T>::MR;
+  int64_t blocks = (m + Blocking<T>::MC - 1) / Blocking<T>::MC;
+  const int64_t threads = m * n * k >= 2 * kParallelMacs && !omp_in_parallel() ? get_num_threads() : 1;
+  const int64_t max_blocks = (m + MR - 1) / MR;
+  blocks = std::min(max_blocks, (blocks + threads - 1) / threads * threads);
+  const int64_t rows = (m + blocks - 1) / blocks;
+  return (rows + MR - 1) / MR * MR;
+}
+
+template <typename T>
+void gemm_packed(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
+  using B = Blocking<T>;
+  const int64_t mc_rows = row_block<T>(m, n, k);
+  const int64_t m_blocks = (m + mc_rows - 1) / mc_rows;
+  Scratch<T> bbuf(B::KC * ((std::min(B::NC, n) + B::NR - 1) / B::NR * B::NR));
+  for (int64_t jc = 0; jc < n; jc += B::NC) {
+    const int64_t nc = std::min(B::NC, n - jc);
+    const int64_t n_panels = (nc + B::NR - 1) / B::NR;
+    for (int64_t pc = 0; pc < k; pc += B::KC) {
+      const int64_t kc = std::min(B::KC, k - pc);
+      const T beta_k = pc == 0 ? beta : T(1);  // later k blocks accumulate onto the first
+      core::parallel_for(0, n_panels, std::max<int64_t>(1, kParallelMacs / (kc * B::NR * m)),
+                         [&](int64_t pb, int64_t pe) { pack_b(b, pc, kc, jc, nc, pb, pe, bbuf.p); });
+      const int64_t grain = std::max<int64_t>(1, kParallelMacs / (mc_rows * nc * kc));
+      core::parallel_for(0, m_blocks, grain, [&](int64_t blk_b, int64_t blk_e) {
+        Scratch<T> abuf(mc_rows * kc);
+        for (int64_t blk = blk_b; blk < blk_e; ++blk) {
+          const int64_t ic = blk * mc_rows, mc = std::min(mc_rows, m - ic);
+          pack_a(a, ic, mc, pc, kc, abuf.p);
+          for (int64_t jr = 0; jr < nc; jr += B::NR) {
+            const T* bp = bbuf.p + jr * kc;
+            for (int64_t ir = 0; ir < mc; ir += B::MR) {
+              Mat<T> tile{&c.at(ic + ir, jc + jr), c.rs, c.cs};
+              micro_kernel(kc, abuf.p + ir * kc, bp, tile, std::min<int64_t>(B::MR, mc - ir),
+                           std::min<int64_t>(B::NR, nc - jr), alpha, beta_k);
+            }
+          }
+        }
+      });
+    }
+  }
+}
+
+// ------------------------------------------------------------------ unpacked path
+
+// Row i of C, columns [j0, j0 + w): vectorized along j (B rows contiguous), w <= 4 vectors.
+template <typename T>
+void axpy_strip(int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c, int64_t i, int64_t j0, int64_t w) {
+  using V = Vec<T>;
+  constexpr int kVecs = 4;
+  if (w == kVecs * V::size) {
+    V acc[kVecs];
+    for (int v = 0; v < kVecs; ++v) acc[v] = V(T(0));
+    for (int64_t p = 0; p < k; ++p) {
+      const V ap(a.at(i, p));
+      const T* bp = &b.at(p, j0);
+      for (int v = 0; v < kVecs; ++v) acc[v] = vfmadd(ap, V::loadu(bp + v * V::size), acc[v]);
+    }
+    T out[kVecs * V::size];
+    for (int v = 0; v < kVecs; ++v) acc[v].storeu(out + v * V::size);
+    for (int64_t j = 0; j < w; ++j) update(c.at(i, j0 + j), out[j], alpha, beta);
+    return;
+  }
+  for (int64_t j = j0; j < j0 + w; ++j) {
+    T s = T(0);
+    for (int64_t p = 0; p < k; ++p) s += a.at(i, p) * b.at(p, j);
+    update(c.at(i, j), s, alpha, beta);
+  }
+}
+
+// Dot product of k contiguous values of x and y.
+template <typename T> T dot_contiguous(const T* x, const T* y, int64_t k) {
+  using V = Vec<T>;
+  V acc0(T(0)), acc1(T(0));
+  int64_t p = 0;
+  for (; p + 2 * V::size <= k; p += 2 * V::size) {
+    acc0 = vfmadd(V::loadu(x + p), V::loadu(y + p), acc0);
+    acc1 = vfmadd(V::loadu(x + p + V::size), V::loadu(y + p + V::size), acc1);
+  }
+  T lanes[V::size];
+  (acc0 + acc1).storeu(lanes);
+  T s = T(0);
+  for (int i = 0; i < V::size; ++i) s += lanes[i];
+  for (; p < k; ++p) s += x[p] * y[p];
+  return s;
+}
+
+// No packing: rows of C as vector strips along j when B's rows are contiguous (unless C is
+// narrower than a strip and dot products along contiguous k serve better), else dot
+// products (vectorized when A's rows and B's columns are contiguous).
+template <typename T>
+void gemm_unpacked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
+  constexpr int64_t W = 4 * Vec<T>::size;
+  // Size-1 dims get stride 0, so the layout tests below only see dims that matter.
+  if (m == 1) a.rs = c.rs = 0;
+  if (n == 1) b.cs = c.cs = 0;
+  // C^T = B^T A^T: a product whose A is column-major reads like one whose B is row-major.
+  if (b.cs != 1 && a.rs == 1) return gemm_unpacked(n, m, k, alpha, b.t(), a.t(), beta, c.t());
+  if (b.cs == 1 && !(n < W && a.cs == 1 && b.rs == 1)) {
+    const int64_t strips = (n + W - 1) / W;
+    core::parallel_for(0, m * strips, std::max<int64_t>(1, kParallelMacs / (W * std::max<int64_t>(k, 1))),
+                       [&](int64_t tb, int64_t te) {
+      for (int64_t t = tb; t < te; ++t) {
+        const int64_t i = t / strips, j0 = (t % strips) * W;
+        axpy_strip(k, alpha, a, b, beta, c, i, j0, std::min(W, n - j0));
+      }
+    });
+    return;
+  }
+  core::parallel_for(0, m, std::max<int64_t>(1, kParallelMacs / std::max<int64_t>(n * k, 1)), [&](int64_t ib, int64_t ie) {
+    for (int64_t i = ib; i < ie; ++i) {
+      for (int64_t j = 0; j < n; ++j) {
+        T s = T(0);
+        if (a.cs == 1 && b.rs == 1) s = dot_contiguous(&a.at(i, 0), &b.at(0, j), k);
+        else for (int64_t p = 0; p < k; ++p) s += a.at(i, p) * b.at(p, j);
+        update(c.at(i, j), s, alpha, beta);
+      }
+    }
+  });
+}
+
+// ------------------------------------------------------------------ dispatch
+
+// Integers: exact (wrapping) sums in T, one plain loop; nothing else needs speed there.
+template <typename T>
+void gemm_integer(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
+  core::parallel_for(0, m, std::max<int64_t>(1, kParallelMacs / std::max<int64_t>(n * k, 1)), [&](int64_t ib, int64_t ie) {
+    for (int64_t i = ib; i < ie; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        T s = T(0);
+        for (int64_t p = 0; p < k; ++p) s = T(s + a.at(i, p) * b.at(p, j));
+        c.at(i, j) = beta == T(0) ? T(alpha * s) : T(alpha * s + beta * c.at(i, j));
+      }
+  });
+}
+
+template <typename T> void gemm_one(const GemmArgs& g, int64_t batch_index) {
+  const T alpha = T(g.alpha), beta = T(g.beta);
+  Mat<const T> a{static_cast<const T*>(g.a) + batch_index * g.a_bs, g.a_rs, g.a_cs};
+  Mat<const T> b{static_cast<const T*>(g.b) + batch_index * g.b_bs, g.b_rs, g.b_cs};
+  Mat<T> c{static_cast<T*>(g.c) + batch_index * g.c_bs, g.c_rs, g.c_cs};
+  if (g.k == 0) {  // an empty sum: C = beta * C
+    for (int64_t i = 0; i < g.m; ++i)
+      for (int64_t j = 0; j < g.n; ++j) c.at(i, j) = beta == T(0) ? T(0) : T(beta * c.at(i, j));
+  } else if constexpr (!std::is_floating_point_v<T>) {
+    gemm_integer(g.m, g.n, g.k, alpha, a, b, beta, c);
+  } else if (g.m == 1 || g.n == 1 || g.m * g.n * g.k <= kSmallMacs) {
+    gemm_unpacked(g.m, g.n, g.k, alpha, a, b, beta, c);
+  } else {
+    gemm_packed(g.m, g.n, g.k, alpha, a, b, beta, c);
+  }
+}
+
+template <typename T> void gemm_typed(const GemmArgs& g) {
+  if (g.batch == 0 || g.m == 0 || g.n == 0) return;
+  const int64_t macs = std::max<int64_t>(g.m * g.n * g.k, 1);
+  // Many small products: one thread per group of whole products. Few large ones: threads
+  // inside each product.
+  if (g.batch > 1 && (g.batch >= get_num_threads() || macs < kParallelMacs)) {
+    core::parallel_for(0, g.batch, std::max<int64_t>(1, kParallelMacs / macs), [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) gemm_one<T>(g, i);
+    });
+    return;
+  }
+  for (int64_t i = 0; i < g.batch; ++i) gemm_one<T>(g, i);
+}
+
+void gemm_kernel(const GemmArgs& g) {
+  ND_DISPATCH_ALL_TYPES(g.dtype, T, if constexpr (!std::is_same_v<T, bool>) gemm_typed<T>(g))
+}
+
+}  // namespace
+
+void register_gemm_kernels() { gemm_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = gemm_kernel; }
+
+}  // namespace nd::cpu::NATIVEDL_ISA
