@@ -317,7 +317,8 @@ def _ternary_rows():
 # ------------------------------------------------------------------ NaN / inf (IEEE, like NumPy)
 def _special_rows():
     unary = [("exp", np.exp), ("log", np.log), ("sqrt", np.sqrt), ("tanh", np.tanh), ("sigmoid", lambda x: 1 / (1 + np.exp(-x))),
-             ("abs", np.abs), ("neg", np.negative), ("floor", np.floor), ("round", np.round), ("sign", np.sign),
+             ("abs", np.abs), ("neg", np.negative), ("floor", np.floor), ("round", np.round),
+             ("sign", lambda x: np.where(np.isnan(x), 0, np.sign(x))),  # sign(nan) is 0, as PyTorch
              ("relu", lambda x: np.where(x < 0, 0, x).astype(x.dtype)), ("reciprocal", lambda x: 1 / x),
              ("atanh", np.arctanh), ("asin", np.arcsin), ("erf", erf)]
     rows = [OpInfo(f"{n}-special", getattr(nd, n), quiet(r), [((16,),)], dtypes=F, differentiable=False,

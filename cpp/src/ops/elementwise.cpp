@@ -250,6 +250,13 @@ DType binary_compute_dtype(BinaryOp op, DType common) {
   }
 }
 
+// As PyTorch: a - b with a bool operand is an error rather than a silent xor-like result.
+void check_operand_dtypes(BinaryOp op, const Tensor& a, const Tensor& b) {
+  ND_CHECK(op != BinaryOp::sub || (a.dtype() != DType::Bool && b.dtype() != DType::Bool), TypeError,
+           "[sub] subtraction with a bool tensor is not supported (got ", dtype_name(a.dtype()), " and ",
+           dtype_name(b.dtype()), "); use logical_xor or ~ instead");
+}
+
 bool any_true(const Tensor& mask) {
   const Tensor m = contiguous(mask);
   const bool* p = m.data<bool>();
@@ -329,6 +336,7 @@ Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
   ND_CHECK(a.device() == b.device(), ValueError, "[", name, "] expected all tensors on the same device, got ",
            a.device().str(), " and ", b.device().str());
   const Shape shape = core::broadcast_shapes(a.shape(), b.shape(), name);
+  check_operand_dtypes(op, a, b);
   const DType compute = binary_compute_dtype(op, result_type(a, b));
   Tensor out;
   {
@@ -357,6 +365,7 @@ Tensor& binary_inplace(BinaryOp op, Tensor& self, const Tensor& other) {
   const Shape shape = core::broadcast_shapes(self.shape(), other.shape(), name);
   ND_CHECK(shape == self.shape(), ValueError, "[", name, "_] output with shape ", shape_str(self.shape()),
            " doesn't match the broadcast shape ", shape_str(shape));
+  check_operand_dtypes(op, self, other);
   autograd::check_inplace(self, {other}, inplace_name.c_str());
   const DType compute = binary_compute_dtype(op, result_type(self, other));
   const bool autograd_path = autograd::any_requires_grad({&self, &other});
