@@ -36,7 +36,7 @@ def test_requires_grad_rules():
     x = leaf([1.0])
     with pytest.raises(RuntimeError, match="leaf"):
         (x * 2).requires_grad_(False)
-    with pytest.raises(RuntimeError, match="floating point"):
+    with pytest.raises(TypeError, match="floating point"):
         nd.tensor([1, 2]).requires_grad_(True)
     y = nd.ones(3)
     assert y.requires_grad_() is y and y.requires_grad
@@ -276,7 +276,7 @@ def test_training_loop_memory_is_flat():
         last = step()
     grown = _rss_bytes() - before
     assert last < first
-    # One leaked graph per step (about 40 nodes and 20 KB of saved tensors) would be over 20 MB.
+    # Keeping each step's graph alive (retain_graph=True, loss kept) measures about 12 MiB here.
     assert grown < 4 * 2**20, f"RSS grew by {grown / 2**20:.1f} MiB over 1000 steps"
 
 

@@ -135,3 +135,11 @@ def test_int_inplace_keeps_dtype(dtype):
     assert t.dtype == getattr(nd, dtype) and t.tolist() == [4, 5, 10]
     t.eq_(5)
     assert t.tolist() == [0, 1, 0]
+
+
+def test_fill_through_broadcast_dims_is_allowed():
+    base = nd.zeros(1, 4)
+    base.expand(3, 4).fill_(2.0)
+    assert base.tolist() == [[2.0] * 4]
+    base.expand(3, 4).zero_()
+    assert base.tolist() == [[0.0] * 4]

@@ -209,6 +209,8 @@ def test_promote_types_and_result_type():
     (lambda: nd.tensor([1.0, 2.0], requires_grad=True), "tensor([1., 2.], requires_grad=True)"),
     (lambda: nd.tensor([1.0, 2.0], requires_grad=True) * 2, "tensor([2., 4.], grad_fn=<MulBackward0>)"),
     (lambda: nd.tensor([float("nan"), float("inf")]), "tensor([nan, inf])"),
+    (lambda: nd.tensor([True, False]), "tensor([ True, False])"),
+    (lambda: nd.tensor([[True], [True]]), "tensor([[True],\n        [True]])"),
 ])
 def test_repr(t, text):
     assert repr(t()) == text and str(t()) == text

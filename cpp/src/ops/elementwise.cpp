@@ -59,6 +59,15 @@ static bool can_cast(DType from, DType to) {
   return true;
 }
 
+// An in-place result written through a broadcast (stride-0) dim would depend on the order of
+// the writes, so it is refused, as PyTorch does (fill_ stays allowed: every write is the same).
+static void check_no_internal_overlap(const Tensor& self, const char* op) {
+  for (int64_t i = 0; i < self.dim(); ++i)
+    ND_CHECK(self.strides()[size_t(i)] != 0 || self.shape()[size_t(i)] <= 1, Error, "[", op, "] unsupported "
+             "operation: more than one element of the written-to tensor (shape ", shape_str(self.shape()),
+             ", strides ", shape_str(self.strides()), ") refers to a single memory location; clone() it first");
+}
+
 // ---------------------------------------------------------------- copies and casts
 
 static void raw_copy(const Tensor& dst, const Tensor& src) {
@@ -110,6 +119,7 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
   ND_CHECK(core::broadcast_shapes(self.shape(), src.shape(), "copy_") == self.shape(), ValueError,
            "[copy_] source of shape ", shape_str(src.shape()), " can't be broadcast to the destination shape ",
            shape_str(self.shape()));
+  check_no_internal_overlap(self, "copy_");
   autograd::check_inplace(self, {src}, "copy_");
   if (autograd::any_requires_grad({&src})) {
     Tensor r = clone(expand(to_dtype(src, self.dtype()), self.shape()));
@@ -231,6 +241,7 @@ Tensor unary_op(UnaryOp op, const Tensor& x_in) {
 #define ND_DEFINE_UNARY(name)                                                                  \
   Tensor name(const Tensor& x) { return unary_op(UnaryOp::name, x); }                          \
   Tensor& name##_(Tensor& x) {                                                                 \
+    check_no_internal_overlap(x, #name "_");                                                   \
     autograd::check_inplace(x, {}, #name "_");                                                 \
     return assign_result(x, name(autograd::any_requires_grad({&x}) ? clone(x) : x), #name "_"); \
   }
@@ -366,6 +377,7 @@ Tensor& binary_inplace(BinaryOp op, Tensor& self, const Tensor& other) {
   ND_CHECK(shape == self.shape(), ValueError, "[", name, "_] output with shape ", shape_str(self.shape()),
            " doesn't match the broadcast shape ", shape_str(shape));
   check_operand_dtypes(op, self, other);
+  check_no_internal_overlap(self, inplace_name.c_str());
   autograd::check_inplace(self, {other}, inplace_name.c_str());
   const DType compute = binary_compute_dtype(op, result_type(self, other));
   const bool autograd_path = autograd::any_requires_grad({&self, &other});
