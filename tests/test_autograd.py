@@ -175,6 +175,14 @@ def test_retain_grad():
     (y * y + z).sum().backward()
     np.testing.assert_allclose(np_of(y.grad), 2 * np_of(y))
     assert z.grad is None
+    # .grad of a retained tensor sees the gradient after its hooks, whatever the order (as PyTorch).
+    x.grad = None
+    h = x * 1
+    h.retain_grad()
+    h.register_hook(lambda g: g * 10)
+    (h * 2).sum().backward()
+    np.testing.assert_allclose(np_of(h.grad), [20.0, 20.0])
+    np.testing.assert_allclose(np_of(x.grad), [20.0, 20.0])
 
 
 # ------------------------------------------------------------------ double backward

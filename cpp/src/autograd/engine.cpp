@@ -253,13 +253,15 @@ class GraphTask {
   }
 
   void run_pre_hooks(Node* node, TensorList& grads) {
-    for (size_t i = 0; i < node->pre_hooks.size() && i < grads.size(); ++i) {
+    for (size_t i = 0; i < grads.size(); ++i) {
       if (!grads[i].defined()) continue;
-      for (auto& hook : node->pre_hooks[i]) {
+      for (size_t h = 0; i < node->pre_hooks.size() && h < node->pre_hooks[i].size(); ++h) {
+        const TensorHook& hook = node->pre_hooks[i][h];
         if (!hook) continue;
         Tensor r = hook(grads[i]);
         if (r.defined()) grads[i] = r;
       }
+      if (i < node->retain_grad_hooks.size() && node->retain_grad_hooks[i]) node->retain_grad_hooks[i](grads[i]);
     }
   }
 
@@ -354,14 +356,16 @@ void Tensor::retain_grad() const {
   if (is_leaf() || retains_grad()) return;
   autograd::meta(*this).retains_grad = true;
   std::weak_ptr<TensorImpl> weak = impl_ptr();
-  grad_fn()->pre_hooks[size_t(output_nr())].push_back([weak](const Tensor& g) {
+  auto& retain_hooks = grad_fn()->retain_grad_hooks;
+  if (retain_hooks.size() <= size_t(output_nr())) retain_hooks.resize(size_t(output_nr()) + 1);
+  retain_hooks[size_t(output_nr())] = [weak](const Tensor& g) {
     if (auto impl = weak.lock()) {
       Tensor self(impl);
       Tensor old = self.grad();
       self.set_grad(old.defined() ? add(old, g) : (grad_mode_enabled() ? g : clone(g)));
     }
     return Tensor();
-  });
+  };
 }
 
 std::function<void()> Tensor::register_hook(TensorHook hook) const {
