@@ -36,8 +36,9 @@ def _to(self, *args, **kwargs):
 
 def _format_values(arr):
     """PyTorch's number formatting: '1.', '1.5000', or scientific when magnitudes call for it."""
-    if arr.dtype == np.bool_:
-        return np.array2string(arr, separator=", ", formatter={"bool": lambda v: "True" if v else "False"})
+    if arr.dtype == np.bool_:  # PyTorch pads to the widest word: tensor([ True, False])
+        width = 4 if arr.all() else 5
+        return np.array2string(arr, separator=", ", formatter={"bool": lambda v: f"{v!s:>{width}}"})
     if arr.dtype.kind in "iu":
         return np.array2string(arr, separator=", ")
     finite = np.abs(arr[np.isfinite(arr)])

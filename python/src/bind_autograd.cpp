@@ -38,7 +38,9 @@ void bind_autograd(py::module_& m, TensorClass& cls) {
                    [](Tensor& t, bool r) { t.set_requires_grad(r); });
   cls.def("requires_grad_", [](py::object self, bool r) { self.cast<Tensor&>().set_requires_grad(r); return self; },
           py::arg("requires_grad") = true);
-  cls.def_property("grad", &Tensor::grad, [](const Tensor& t, std::optional<Tensor> g) { t.set_grad(g.value_or(Tensor())); });
+  // An absent gradient is None (an undefined Tensor must never reach Python).
+  cls.def_property("grad", [](const Tensor& t) -> py::object { Tensor g = t.grad(); return g.defined() ? wrap(g) : py::none(); },
+                   [](const Tensor& t, std::optional<Tensor> g) { t.set_grad(g.value_or(Tensor())); });
   cls.def_property_readonly("is_leaf", &Tensor::is_leaf);
   cls.def_property_readonly("grad_fn", [](const Tensor& t) -> py::object {
     if (!t.grad_fn()) return py::none();

@@ -58,7 +58,7 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
     cls.def(name, fn, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
     cls.def((std::string(name) + "_").c_str(), [is_add](Tensor& a, py::handle b, py::handle alpha) {
       Tensor tb = to_tensor(b, is_add ? "add_" : "sub_");
-      Tensor scaled = mul(tb, scalar_tensor(to_scalar(alpha, "add_"), to_scalar(alpha, "add_").natural_dtype(), true));
+      Tensor scaled = mul(tb, to_tensor(alpha, is_add ? "add_" : "sub_"));
       return nogil([&] { return is_add ? add_(a, scaled) : sub_(a, scaled); });
     }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   }

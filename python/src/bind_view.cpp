@@ -21,8 +21,13 @@ void bind_view(py::module_& m, TensorClass& cls) {
     m.def(name, &transpose, py::arg("input"), py::arg("dim0"), py::arg("dim1"));
     cls.def(name, &transpose, py::arg("dim0"), py::arg("dim1"));
   }
-  m.def("t", &t, py::arg("input"));
-  cls.def("t", &t);
+  // t() is for <= 2 dims, as PyTorch; the .T property reverses any number of dims.
+  auto t_fn = [](const Tensor& x) {
+    ND_CHECK(x.dim() <= 2, ValueError, "[t] expects a tensor with <= 2 dimensions, got shape ", shape_str(x.shape()));
+    return t(x);
+  };
+  m.def("t", t_fn, py::arg("input"));
+  cls.def("t", t_fn);
   cls.def_property_readonly("T", &t);
   cls.def_property_readonly("mT", &mT);
   cls.def("expand", [](const Tensor& x, py::args shape) { return expand(x, to_shape(shape, "expand")); });
@@ -48,6 +53,9 @@ void bind_view(py::module_& m, TensorClass& cls) {
   cls.def("diagonal", &diagonal, py::arg("offset") = 0, py::arg("dim1") = 0, py::arg("dim2") = 1);
   cls.def("contiguous", &contiguous);
   m.def("as_strided", [](const Tensor& x, py::handle size, py::handle stride, std::optional<int64_t> off) {
+    // It records no backward: refuse rather than silently cut the graph.
+    ND_CHECK(!autograd::any_requires_grad({&x}), Error, "[as_strided] is not differentiable; call it on "
+             "input.detach() or inside no_grad()");
     return as_strided(x, to_dims(size, "as_strided"), to_dims(stride, "as_strided"), off.value_or(x.offset()));
   }, py::arg("input"), py::arg("size"), py::arg("stride"), py::arg("storage_offset") = py::none());
   cls.def("detach", &Tensor::detach);

@@ -17,7 +17,8 @@ Tensor to_tensor(py::handle obj, const char* op) {
   if (py::isinstance<Tensor>(obj)) return obj.cast<Tensor>();
   if (PyBool_Check(obj.ptr()) || PyLong_Check(obj.ptr()) || PyFloat_Check(obj.ptr())) {
     Scalar s = to_scalar(obj, op);
-    return scalar_tensor(s, s.natural_dtype(), /*wrapped=*/true);
+    // Held in float64 (no rounding before promotion); it still promotes as the default dtype.
+    return scalar_tensor(s, s.is_floating() ? DType::Float64 : s.natural_dtype(), /*wrapped=*/true);
   }
   // Lists, NumPy arrays and NumPy scalars go through nativedl.tensor (which infers dtypes
   // the way torch.tensor does).

@@ -42,6 +42,9 @@ class Node : public std::enable_shared_from_this<Node> {
   std::vector<OutputMeta> outputs;
   /// Hooks per forward output, run on the gradient before apply (tensor hooks, retain_grad).
   std::vector<std::vector<TensorHook>> pre_hooks;
+  /// retain_grad() per forward output, run after pre_hooks so .grad sees the hooked gradient
+  /// whatever the registration order (as PyTorch).
+  std::vector<TensorHook> retain_grad_hooks;
   /// Order of creation: a later node is processed earlier among ready nodes.
   uint64_t sequence_nr = 0;
 };

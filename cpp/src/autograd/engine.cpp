@@ -50,31 +50,32 @@ std::atomic<uint64_t> g_sequence{0};
 /// Adds incoming gradients into a leaf's .grad.
 class AccumulateGrad : public Node {
  public:
-  explicit AccumulateGrad(Tensor leaf) : leaf_(std::move(leaf)) {
-    outputs.push_back({leaf_.shape(), leaf_.dtype()});
+  explicit AccumulateGrad(const Tensor& leaf) : leaf_(leaf.impl_ptr()) {
+    outputs.push_back({leaf.shape(), leaf.dtype()});
     pre_hooks.resize(1);
     sequence_nr = UINT64_MAX;  // leaves go last among ready nodes
   }
   std::string name() const override { return "AccumulateGrad"; }
   TensorList apply(const TensorList& grads) override {
+    auto impl = leaf_.lock();
+    if (!impl) return {};  // the leaf is gone: nobody can read its .grad
+    const Tensor leaf(std::move(impl));
     Tensor g = grads[0];
     // A gradient handed to several leaves (add's backward passes it through) must not be
     // shared: an in-place update of one leaf's .grad would change the other's.
     if (!grad_mode_enabled()) g = g.impl_ptr().use_count() > 1 ? clone(g) : g.detach();
-    Tensor old = leaf_.grad();
-    leaf_.set_grad(old.defined() ? add(old, g) : g);
+    Tensor old = leaf.grad();
+    leaf.set_grad(old.defined() ? add(old, g) : g);
     return {};
   }
  private:
-  Tensor leaf_;
+  std::weak_ptr<TensorImpl> leaf_;
 };
 
 std::shared_ptr<Node> grad_accumulator(const Tensor& t) {
   AutogradMeta& m = autograd::meta(t);
-  if (auto acc = m.grad_accumulator.lock()) return acc;
-  auto acc = std::make_shared<AccumulateGrad>(t);
-  m.grad_accumulator = acc;
-  return acc;
+  if (!m.grad_accumulator) m.grad_accumulator = std::make_shared<AccumulateGrad>(t);
+  return m.grad_accumulator;
 }
 
 }  // namespace
@@ -252,13 +253,15 @@ class GraphTask {
   }
 
   void run_pre_hooks(Node* node, TensorList& grads) {
-    for (size_t i = 0; i < node->pre_hooks.size() && i < grads.size(); ++i) {
+    for (size_t i = 0; i < grads.size(); ++i) {
       if (!grads[i].defined()) continue;
-      for (auto& hook : node->pre_hooks[i]) {
+      for (size_t h = 0; i < node->pre_hooks.size() && h < node->pre_hooks[i].size(); ++h) {
+        const TensorHook& hook = node->pre_hooks[i][h];
         if (!hook) continue;
         Tensor r = hook(grads[i]);
         if (r.defined()) grads[i] = r;
       }
+      if (i < node->retain_grad_hooks.size() && node->retain_grad_hooks[i]) node->retain_grad_hooks[i](grads[i]);
     }
   }
 
@@ -353,14 +356,16 @@ void Tensor::retain_grad() const {
   if (is_leaf() || retains_grad()) return;
   autograd::meta(*this).retains_grad = true;
   std::weak_ptr<TensorImpl> weak = impl_ptr();
-  grad_fn()->pre_hooks[size_t(output_nr())].push_back([weak](const Tensor& g) {
+  auto& retain_hooks = grad_fn()->retain_grad_hooks;
+  if (retain_hooks.size() <= size_t(output_nr())) retain_hooks.resize(size_t(output_nr()) + 1);
+  retain_hooks[size_t(output_nr())] = [weak](const Tensor& g) {
     if (auto impl = weak.lock()) {
       Tensor self(impl);
       Tensor old = self.grad();
       self.set_grad(old.defined() ? add(old, g) : (grad_mode_enabled() ? g : clone(g)));
     }
     return Tensor();
-  });
+  };
 }
 
 std::function<void()> Tensor::register_hook(TensorHook hook) const {

@@ -11,7 +11,9 @@ struct AutogradMeta {
   Tensor grad;
   std::shared_ptr<Node> grad_fn;
   int output_nr = 0;
-  std::weak_ptr<Node> grad_accumulator;  // leaves: their AccumulateGrad node
+  // Leaves: their AccumulateGrad node, owned here so hooks registered on it live as long as
+  // the leaf (the node refers back to the leaf weakly, so there is no cycle).
+  std::shared_ptr<Node> grad_accumulator;
   bool retains_grad = false;
 };
 

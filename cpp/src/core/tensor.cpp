@@ -60,7 +60,7 @@ Tensor& Tensor::set_requires_grad(bool r) {
              "use detach() to get a tensor that does not require grad");
     return *this;
   }
-  ND_CHECK(!r || is_floating(dtype()), Error, "[requires_grad_] only floating point tensors can require "
+  ND_CHECK(!r || is_floating(dtype()), TypeError, "[requires_grad_] only floating point tensors can require "
            "gradients, got dtype ", dtype_name(dtype()));
   if (r || impl_->autograd) autograd::meta(*this).requires_grad = r;
   return *this;

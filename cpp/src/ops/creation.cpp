@@ -1,4 +1,5 @@
 // Creation functions: constant fills, ranges and random draws.
+#include <algorithm>
 #include <cmath>
 
 #include "core/parallel.h"
@@ -79,7 +80,7 @@ Tensor arange(Scalar start, Scalar end, Scalar step, TensorOptions opt) {
 Tensor linspace(double start, double end, int64_t steps, TensorOptions opt) {
   ND_CHECK(steps >= 0, ValueError, "[linspace] number of steps must be non-negative, got ", steps);
   const double step = steps > 1 ? (end - start) / double(steps - 1) : 0.0;
-  const int64_t half = steps / 2;
+  const int64_t half = std::max<int64_t>(steps / 2, 1);  // steps == 1 gives `start`, as PyTorch
   // Fill from both ends, as PyTorch, so the last value is exactly `end`.
   return generate({steps}, opt, [=](int64_t i) {
     return i < half ? start + step * double(i) : end - step * double(steps - 1 - i);

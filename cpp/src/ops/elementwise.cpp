@@ -47,12 +47,25 @@ DType result_type(const Tensor& a, const Tensor& b) {
   return *combine(s.dim, combine(s.zero, s.wrapped));
 }
 
-static Tensor wrap(Scalar s) { return scalar_tensor(s, s.natural_dtype(), /*wrapped=*/true); }
+// A number operand: floats are held in float64 so a float64 tensor sees the exact value; the
+// promotion rules above still treat a wrapped float as the default dtype.
+static Tensor wrap(Scalar s) {
+  return scalar_tensor(s, s.is_floating() ? DType::Float64 : s.natural_dtype(), /*wrapped=*/true);
+}
 
 static bool can_cast(DType from, DType to) {
   if (is_floating(from) && !is_floating(to)) return false;
   if (from != DType::Bool && to == DType::Bool) return false;
   return true;
+}
+
+// An in-place result written through a broadcast (stride-0) dim would depend on the order of
+// the writes, so it is refused, as PyTorch does (fill_ stays allowed: every write is the same).
+static void check_no_internal_overlap(const Tensor& self, const char* op) {
+  for (int64_t i = 0; i < self.dim(); ++i)
+    ND_CHECK(self.strides()[size_t(i)] != 0 || self.shape()[size_t(i)] <= 1, Error, "[", op, "] unsupported "
+             "operation: more than one element of the written-to tensor (shape ", shape_str(self.shape()),
+             ", strides ", shape_str(self.strides()), ") refers to a single memory location; clone() it first");
 }
 
 // ---------------------------------------------------------------- copies and casts
@@ -106,6 +119,7 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
   ND_CHECK(core::broadcast_shapes(self.shape(), src.shape(), "copy_") == self.shape(), ValueError,
            "[copy_] source of shape ", shape_str(src.shape()), " can't be broadcast to the destination shape ",
            shape_str(self.shape()));
+  check_no_internal_overlap(self, "copy_");
   autograd::check_inplace(self, {src}, "copy_");
   if (autograd::any_requires_grad({&src})) {
     Tensor r = clone(expand(to_dtype(src, self.dtype()), self.shape()));
@@ -203,7 +217,7 @@ Tensor unary_forward(UnaryOp op, const Tensor& x_in) {
   return out;
 }
 
-Tensor unary_op(UnaryOp op, const char* grad_name, const Tensor& x_in) {
+Tensor unary_op(UnaryOp op, const Tensor& x_in) {
   Tensor out;
   {
     NoGradGuard no_grad;  // the cast below is part of this op's node
@@ -213,7 +227,9 @@ Tensor unary_op(UnaryOp op, const char* grad_name, const Tensor& x_in) {
     const bool use_out = backward_uses_output(op);
     SavedTensor sx(use_out ? Tensor() : x_in), sy(use_out ? out : Tensor(), 0);
     const DType in_dtype = x_in.dtype();
-    record(grad_name, {x_in}, {out}, [op, sx, sy, in_dtype](const TensorList& g) {
+    std::string grad_name = cpu::unary_op_name(op);  // PyTorch's node name: "exp" -> "ExpBackward0"
+    grad_name[0] = char(std::toupper(grad_name[0]));
+    record((grad_name + "Backward0").c_str(), {x_in}, {out}, [op, sx, sy, in_dtype](const TensorList& g) {
       return TensorList{to_dtype(unary_backward(op, g[0], sx.unpack(), sy.unpack()), in_dtype)};
     });
   }
@@ -223,8 +239,9 @@ Tensor unary_op(UnaryOp op, const char* grad_name, const Tensor& x_in) {
 }  // namespace
 
 #define ND_DEFINE_UNARY(name)                                                                  \
-  Tensor name(const Tensor& x) { return unary_op(UnaryOp::name, #name "Backward0", x); }      \
+  Tensor name(const Tensor& x) { return unary_op(UnaryOp::name, x); }                          \
   Tensor& name##_(Tensor& x) {                                                                 \
+    check_no_internal_overlap(x, #name "_");                                                   \
     autograd::check_inplace(x, {}, #name "_");                                                 \
     return assign_result(x, name(autograd::any_requires_grad({&x}) ? clone(x) : x), #name "_"); \
   }
@@ -242,6 +259,13 @@ DType binary_compute_dtype(BinaryOp op, DType common) {
       return is_floating(common) ? common : default_float_dtype();
     default: return common;
   }
+}
+
+// As PyTorch: a - b with a bool operand is an error rather than a silent xor-like result.
+void check_operand_dtypes(BinaryOp op, const Tensor& a, const Tensor& b) {
+  ND_CHECK(op != BinaryOp::sub || (a.dtype() != DType::Bool && b.dtype() != DType::Bool), TypeError,
+           "[sub] subtraction with a bool tensor is not supported (got ", dtype_name(a.dtype()), " and ",
+           dtype_name(b.dtype()), "); use logical_xor or ~ instead");
 }
 
 bool any_true(const Tensor& mask) {
@@ -323,6 +347,7 @@ Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
   ND_CHECK(a.device() == b.device(), ValueError, "[", name, "] expected all tensors on the same device, got ",
            a.device().str(), " and ", b.device().str());
   const Shape shape = core::broadcast_shapes(a.shape(), b.shape(), name);
+  check_operand_dtypes(op, a, b);
   const DType compute = binary_compute_dtype(op, result_type(a, b));
   Tensor out;
   {
@@ -347,15 +372,19 @@ Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
 
 Tensor& binary_inplace(BinaryOp op, Tensor& self, const Tensor& other) {
   const char* name = cpu::binary_op_name(op);
+  const std::string inplace_name = std::string(name) + "_";
   const Shape shape = core::broadcast_shapes(self.shape(), other.shape(), name);
   ND_CHECK(shape == self.shape(), ValueError, "[", name, "_] output with shape ", shape_str(self.shape()),
            " doesn't match the broadcast shape ", shape_str(shape));
-  autograd::check_inplace(self, {other}, name);
+  check_operand_dtypes(op, self, other);
+  check_no_internal_overlap(self, inplace_name.c_str());
+  autograd::check_inplace(self, {other}, inplace_name.c_str());
   const DType compute = binary_compute_dtype(op, result_type(self, other));
   const bool autograd_path = autograd::any_requires_grad({&self, &other});
   const bool overlaps = other.impl()->storage == self.impl()->storage && !other.is_same(self);
   if (autograd_path || compute != self.dtype() || overlaps || cpu::binary_op_outputs_bool(op))
-    return assign_result(self, binary_op(op, autograd_path ? clone(self) : self, overlaps ? clone(other) : other), name);
+    return assign_result(self, binary_op(op, autograd_path ? clone(self) : self, overlaps ? clone(other) : other),
+                         inplace_name.c_str());
   const Tensor b = to_dtype(other, compute);
   check_integer_operands(op, b);
   cpu::select(cpu::binary_stub)(ops::make_iter(self, {self, b}, name), op);

@@ -216,6 +216,7 @@ Tensor flatten(const Tensor& x, int64_t start_dim, int64_t end_dim) {
 }
 
 Tensor unflatten(const Tensor& x, int64_t dim, const Shape& sizes) {
+  ND_CHECK(x.dim() > 0, IndexError, "[unflatten] cannot unflatten a 0-d tensor");
   const int64_t d = core::wrap_dim(dim, x.dim(), "unflatten");
   const Shape inner = infer_shape(sizes, x.shape()[size_t(d)], "unflatten", {x.shape()[size_t(d)]});
   Shape shape(x.shape().begin(), x.shape().begin() + d);
@@ -272,6 +273,7 @@ Tensor select(const Tensor& x, int64_t dim, int64_t index) {
 }
 
 std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
+  ND_CHECK(x.dim() > 0, IndexError, "[unbind] cannot unbind a 0-d tensor");
   const int64_t d = core::wrap_dim(dim, x.dim(), "unbind");
   std::vector<Tensor> out;
   for (int64_t i = 0; i < x.shape()[size_t(d)]; ++i) out.push_back(select(x, d, i));
