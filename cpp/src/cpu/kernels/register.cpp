@@ -7,12 +7,14 @@ void register_copy_kernels();
 void register_unary_kernels();
 void register_binary_kernels();
 void register_reduce_kernels();
+void register_scan_kernels();
 
 void register_kernels() {
   register_copy_kernels();
   register_unary_kernels();
   register_binary_kernels();
   register_reduce_kernels();
+  register_scan_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
