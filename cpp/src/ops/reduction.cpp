@@ -112,6 +112,10 @@ Tensor expand_grad(const Tensor& g, const Shape& kept_shape, const Shape& in_sha
   return expand(reshape(g, kept_shape), in_shape);
 }
 
+// A constant as a 0-d tensor of dtype: unlike a Scalar operand (a wrapped number, which
+// binary ops store in the default float dtype) it keeps full float64 precision.
+Tensor constant(double v, DType dtype) { return scalar_tensor(Scalar(v), dtype); }
+
 void check_floating(const Tensor& x, const char* op) {
   ND_CHECK(is_floating(x.dtype()), TypeError, "[", op, "] expected a floating point input, got dtype ",
            dtype_name(x.dtype()));
@@ -259,6 +263,7 @@ Tensor scan(const Tensor& x_in, int64_t dim, cpu::ScanKind kind, bool reverse) {
     a.in = x.data_ptr();
     a.out = out.data_ptr();
     a.dtype = x.dtype();
+    a.reverse = reverse;
     a.len = 1;
     for (int64_t i = 0; i < x.dim(); ++i) (i < d ? a.outer : (i == d ? a.len : a.inner)) *= x.shape()[size_t(i)];
     if (x.numel() > 0) cpu::select(cpu::scan_stub)(a, kind);
@@ -308,7 +313,7 @@ Tensor mean(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim) {
   ND_CHECK(is_floating(x.dtype()), TypeError, "[mean] could not infer output dtype: input dtype must be a "
            "floating point type, got ", dtype_name(x.dtype()));
   const std::vector<bool> mask = reduced_mask(x, dims, "mean");
-  return div(sum(x, dims, keepdim), Scalar(double(reduced_count(x, mask))));
+  return div(sum(x, dims, keepdim), constant(double(reduced_count(x, mask)), x.dtype()));
 }
 
 Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::optional<DType> dtype) {
@@ -330,7 +335,7 @@ Tensor prod(const Tensor& x, std::optional<int64_t> dim, bool keepdim, std::opti
       const Tensor xv = to_dtype(sx.unpack(), g[0].dtype());
       const Tensor is_zero = eq(xv, Scalar(0.0));
       const Tensor x_safe = where(is_zero, ones_like(xv), xv);
-      const Tensor p_nonzero = rd.empty() ? prod(x_safe) : prod(x_safe, rd[0], true);
+      const Tensor p_nonzero = dim ? prod(x_safe, *dim, true) : prod(x_safe);
       const Tensor nz = sum(is_zero, rd, true);
       const Tensor p = expand(reshape(p_nonzero, kept), in_shape);
       const Tensor zero = zeros_like(xv);
@@ -382,7 +387,7 @@ Tensor var(const Tensor& x, const std::vector<int64_t>& dims, double correction,
     SavedTensor sx(x);
     record("VarBackward0", {x}, {out}, [=](const TensorList& g) {
       const Tensor xv = sx.unpack();
-      return TensorList{expand_grad(g[0], kept, in_shape) * (xv - mean(xv, rd, true)) * Scalar(2.0 / dof)};
+      return TensorList{expand_grad(g[0], kept, in_shape) * (xv - mean(xv, rd, true)) * constant(2.0 / dof, xv.dtype())};
     });
   }
   return out;
@@ -406,7 +411,7 @@ Tensor std_dev(const Tensor& x, const std::vector<int64_t>& dims, double correct
       const Tensor xv = sx.unpack(), y = expand_grad(sy.unpack(), kept, in_shape);
       const Tensor is_zero = eq(y, Scalar(0.0));
       const Tensor y_safe = where(is_zero, ones_like(y), y);
-      const Tensor gx = expand_grad(g[0], kept, in_shape) * (xv - mean(xv, rd, true)) / (y_safe * Scalar(dof));
+      const Tensor gx = expand_grad(g[0], kept, in_shape) * (xv - mean(xv, rd, true)) / (y_safe * constant(dof, xv.dtype()));
       return TensorList{where(is_zero, zeros_like(gx), gx)};
     });
   }
@@ -457,7 +462,7 @@ Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool ke
     else if (p == 1) out = sum(abs(x), rd, keepdim);
     else if (p == 2) out = sqrt(sum(square(x), rd, keepdim));
     else if (is_inf) out = extreme_values(abs(x), mask, keepdim, p > 0);
-    else out = pow(sum(pow(abs(x), Scalar(p)), rd, keepdim), Scalar(1.0 / p));
+    else out = pow(sum(pow(abs(x), constant(p, x.dtype())), rd, keepdim), constant(1.0 / p, x.dtype()));
   }
   if (autograd::any_requires_grad({&x})) {
     const Shape in_shape = x.shape();
@@ -475,7 +480,8 @@ Tensor norm(const Tensor& x, double p, const std::vector<int64_t>& dims, bool ke
       if (p == 2) return TensorList{xv * (gf / y_safe)};
       const Tensor x_zero = logical_or(eq(xv, Scalar(0.0)), y_zero);
       const Tensor x_safe = where(x_zero, ones_like(xv), xv);
-      const Tensor gx = sign(x_safe) * pow(abs(x_safe), Scalar(p - 1)) * gf / pow(y_safe, Scalar(p - 1));
+      const Tensor pm1 = constant(p - 1, xv.dtype());
+      const Tensor gx = sign(x_safe) * pow(abs(x_safe), pm1) * gf / pow(y_safe, pm1);
       return TensorList{where(x_zero, zeros_like(gx), gx)};
     });
   }
