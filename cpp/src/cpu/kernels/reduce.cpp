@@ -135,11 +135,33 @@ template <typename T, bool IsAll> struct LogicalOp : OpBase<LogicalOp<T, IsAll>,
 // Count, mean and sum of squared deviations from the mean.
 struct Moments { double n, mean, m2; };
 
+// Exact-enough moments of one block in vector lanes. Values are shifted by the block's first
+// element k first: with a large mean and a small spread, x - k is small and exact, so even
+// float lanes sum it accurately. Two passes: the mean, then squared deviations from it.
 template <typename T> Moments block_moments(const T* p, int64_t n) {
-  const double mean = sum_block(p, n) / double(n);
+  using V = Vec<T>;
+  const T k = p[0];
+  const V kv(k);
+  T lanes[V::size];
+  V s(T(0));
+  int64_t i = 0;
+  for (; i + V::size <= n; i += V::size) s = s + (V::loadu(p + i) - kv);
+  s.storeu(lanes);
+  double sum = 0;
+  for (int l = 0; l < V::size; ++l) sum += double(lanes[l]);
+  for (; i < n; ++i) sum += double(p[i] - k);
+  const double md = sum / double(n);  // mean - k
+  const T c = T(md);
+  const V cv(c);
+  V q(T(0));
+  for (i = 0; i + V::size <= n; i += V::size) { const V d = (V::loadu(p + i) - kv) - cv; q = vfmadd(d, d, q); }
+  q.storeu(lanes);
   double m2 = 0;
-  for (int64_t i = 0; i < n; ++i) { const double d = double(p[i]) - mean; m2 += d * d; }
-  return {double(n), mean, m2};
+  for (int l = 0; l < V::size; ++l) m2 += double(lanes[l]);
+  for (; i < n; ++i) { const double d = double(p[i] - k) - double(c); m2 += d * d; }
+  // Deviations were taken from c, the mean rounded to T: sum (y - c)^2 = m2 + n (mean - c)^2.
+  const double off = md - double(c);
+  return {double(n), double(k) + md, std::max(0.0, m2 - double(n) * off * off)};
 }
 
 template <typename T> struct VarOp : OpBase<VarOp<T>, T, Moments> {
