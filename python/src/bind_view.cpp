@@ -61,22 +61,4 @@ void bind_view(py::module_& m, TensorClass& cls) {
   cls.def("detach", &Tensor::detach);
 }
 
-void bind_reduction(py::module_& m, TensorClass& cls) {
-  auto sum_fn = [](const Tensor& x, py::handle dim, bool keepdim, std::optional<DType> dtype) {
-    auto dims = to_dims(dim, "sum");
-    py::gil_scoped_release release;
-    return sum(x, dims, keepdim, dtype);
-  };
-  m.def("sum", sum_fn, py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  cls.def("sum", sum_fn, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  auto mean_fn = [](const Tensor& x, py::handle dim, bool keepdim, std::optional<DType> dtype) {
-    auto dims = to_dims(dim, "mean");
-    py::gil_scoped_release release;
-    return mean(dtype ? to_dtype(x, *dtype) : x, dims, keepdim);
-  };
-  m.def("mean", mean_fn, py::arg("input"), py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  cls.def("mean", mean_fn, py::arg("dim") = py::none(), py::arg("keepdim") = false, py::kw_only(), py::arg("dtype") = py::none());
-  m.def("_sum_to", &sum_to);
-}
-
 }  // namespace nd::py_bind

@@ -14,7 +14,6 @@ DispatchStub<UnaryKernel> unary_stub;
 DispatchStub<BinaryKernel> binary_stub;
 DispatchStub<CopyKernel> copy_stub;
 DispatchStub<FillKernel> fill_stub;
-DispatchStub<SumRowsKernel> sum_rows_stub;
 DispatchStub<WhereKernel> where_stub;
 
 namespace scalar { void register_kernels(); }

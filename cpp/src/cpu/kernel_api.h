@@ -73,12 +73,7 @@ extern DispatchStub<CopyKernel> copy_stub;
 /// out = cond ? a : b; operands (out, cond, a, b), cond bool, the others of one dtype.
 using WhereKernel = void (*)(const ElementwiseIter&);
 
-/// Sums each of `rows` contiguous rows of `len` elements of `in` into out[row]
-/// (out has the accumulation dtype: int64 for integers, the input's for floats).
-using SumRowsKernel = void (*)(const void* in, void* out, int64_t rows, int64_t len, DType dtype);
-
 extern DispatchStub<FillKernel> fill_stub;
-extern DispatchStub<SumRowsKernel> sum_rows_stub;
 extern DispatchStub<WhereKernel> where_stub;
 
 }  // namespace nd::cpu

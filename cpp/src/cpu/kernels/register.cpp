@@ -9,6 +9,7 @@ void register_binary_kernels();
 void register_reduce_kernels();
 void register_indexing_kernels();
 void register_gemm_kernels();
+void register_scan_kernels();
 
 void register_kernels() {
   register_copy_kernels();
@@ -17,6 +18,7 @@ void register_kernels() {
   register_reduce_kernels();
   register_indexing_kernels();
   register_gemm_kernels();
+  register_scan_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
