@@ -115,7 +115,7 @@ def _install():
         "is_floating_point": lambda self: self.dtype.is_floating_point,
         "device": property(lambda self: _CPU), "is_cuda": property(lambda self: False),
         "cpu": lambda self: self,
-        "data": property(lambda self: self.detach(), lambda self, v: self.detach().copy_(v)),
+        "data": property(lambda self: self.detach(), lambda self, v: self._set_data(v.detach())),
         "new_zeros": _new(c.zeros), "new_ones": _new(c.ones), "new_empty": _new(c.empty),
         "new_full": lambda self, size, v, dtype=None: c.full(size, v, dtype=dtype or self.dtype),
         "new_tensor": lambda self, data, dtype=None: c.tensor(data, dtype=dtype or self.dtype),

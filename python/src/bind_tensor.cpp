@@ -124,6 +124,18 @@ void bind_tensor(py::module_& m, TensorClass& cls) {
         else if (PyBool_Check(value.ptr()) || PyLong_Check(value.ptr()) || PyFloat_Check(value.ptr())) fill_(view, to_scalar(value, "index_put_"));
         else copy_(view, to_tensor(value, "index_put_"));
       });
+  // Replaces the tensor's data (storage, layout, dtype) by other's, keeping its identity and
+  // autograd state: what Module.to() and `param.data = ...` need.
+  cls.def("_set_data", [](Tensor& self, const Tensor& other) {
+    TensorImpl* dst = self.impl();
+    const TensorImpl* src = other.impl();
+    dst->storage = src->storage;
+    dst->offset = src->offset;
+    dst->shape = src->shape;
+    dst->strides = src->strides;
+    dst->dtype = src->dtype;
+    dst->version = src->version;
+  }, py::arg("data"));
   m.def("_basic_index", &basic_index);
   m.def("_has_advanced_index", &has_advanced);
 }
