@@ -165,3 +165,13 @@ def test_pad_errors():
         nd.pad(nd.ones(2, 3), (3, 0), mode="reflect")
     with pytest.raises(ValueError, match=r"\[pad\] mode must be"):
         nd.pad(nd.ones(2, 3), (1, 1), mode="wrap")
+
+
+def test_numpy_integer_scalars_index_like_ints():
+    x = nd.arange(12).reshape(3, 4)
+    ref = np.arange(12).reshape(3, 4)
+    for idx in (np.int64(2), np.int32(-1), (np.int64(1), slice(None, None, 2)), np.array(1)):
+        np.testing.assert_array_equal(x[idx].numpy(), ref[idx])
+    x[np.int64(0)] = 7
+    ref[np.int64(0)] = 7
+    np.testing.assert_array_equal(x.numpy(), ref)

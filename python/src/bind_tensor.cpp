@@ -74,8 +74,10 @@ Tensor basic_index(const Tensor& self, py::handle index) {
 
 // Integer/boolean tensors, lists and NumPy arrays among the index items.
 bool has_advanced(py::handle index) {
+  // NumPy scalars and 0-d arrays have __array_interface__ too but index like ints.
   auto advanced = [](py::handle h) {
-    return py::isinstance<Tensor>(h) || py::isinstance<py::list>(h) || py::hasattr(h, "__array_interface__");
+    if (py::isinstance<Tensor>(h) || py::isinstance<py::list>(h)) return true;
+    return py::hasattr(h, "__array_interface__") && py::getattr(h, "ndim").cast<int>() > 0;
   };
   if (py::isinstance<py::tuple>(index)) {
     for (py::handle h : index) if (advanced(h)) return true;
