@@ -94,6 +94,12 @@ def _array(self, dtype=None, copy=None):
     return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
+def _deepcopy(self, memo):
+    """A leaf copy with its own memory, keeping requires_grad."""
+    out = self.detach().clone()
+    return out.requires_grad_(True) if self.requires_grad else out
+
+
 def _new(factory):
     def method(self, *size, dtype=None, requires_grad=False):
         return factory(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
@@ -119,7 +125,7 @@ def _install():
         "new_zeros": _new(c.zeros), "new_ones": _new(c.ones), "new_empty": _new(c.empty),
         "new_full": lambda self, size, v, dtype=None: c.full(size, v, dtype=dtype or self.dtype),
         "new_tensor": lambda self, data, dtype=None: c.tensor(data, dtype=dtype or self.dtype),
-        "__array_priority__": 1000,
+        "__array_priority__": 1000, "__deepcopy__": _deepcopy,
     }
     for name, m in methods.items():
         setattr(Tensor, name, m)

@@ -22,8 +22,8 @@ class Parameter(Tensor):
 
     __str__ = __repr__
 
-    def __reduce_ex__(self, proto):
-        return Parameter, (Tensor(self).detach().clone(), self.requires_grad)
+    def __deepcopy__(self, memo):
+        return Parameter(self.detach().clone(), self.requires_grad)
 
 
 class Buffer(Tensor):
