@@ -25,12 +25,14 @@ __all__ = list(_SIMPLE) + ["CenterLoss", "MultiTaskLoss"]
 def _loss_class(name, fn_name):
     """A loss layer whose constructor takes the functional's keyword options (reduction, weight ...);
     tensor options such as `weight` are registered as buffers, as PyTorch's losses do."""
-    fn = getattr(F, fn_name)
-    params = [p for p in inspect.signature(fn).parameters.values() if p.default is not inspect.Parameter.empty]
-    n_inputs = len(inspect.signature(fn).parameters) - len(params)
+    def signature():
+        fn = getattr(F, fn_name)
+        params = [p for p in inspect.signature(fn).parameters.values() if p.default is not inspect.Parameter.empty]
+        return fn, params, len(inspect.signature(fn).parameters) - len(params)
 
     def __init__(self, *args, **kwargs):
         Module.__init__(self)
+        _, params, _ = signature()
         if len(args) > len(params):
             raise TypeError(f"[{name}] takes at most {len(params)} positional arguments, got {len(args)}")
         options = {p.name: p.default for p in params}
@@ -45,6 +47,7 @@ def _loss_class(name, fn_name):
                 self.register_buffer(k, v)
 
     def forward(self, *inputs):
+        fn, _, n_inputs = signature()
         if len(inputs) != n_inputs:
             raise TypeError(f"[{name}] forward takes {n_inputs} inputs, got {len(inputs)}")
         opts = {k: (self._buffers[k] if k in self._buffers else v) for k, v in self._options.items()}
