@@ -94,6 +94,15 @@ def _array(self, dtype=None, copy=None):
     return arr if dtype is None else arr.astype(dtype, copy=False)
 
 
+def _rebuild_tensor(array, requires_grad):
+    return _C.from_numpy(array).requires_grad_(requires_grad)
+
+
+def _reduce(self):
+    """Pickling (DataLoader workers, multiprocessing): the values as a NumPy array, plus requires_grad."""
+    return _rebuild_tensor, (self.detach().numpy().copy(), self.requires_grad)
+
+
 def _new(factory):
     def method(self, *size, dtype=None, requires_grad=False):
         return factory(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
@@ -119,7 +128,7 @@ def _install():
         "new_zeros": _new(c.zeros), "new_ones": _new(c.ones), "new_empty": _new(c.empty),
         "new_full": lambda self, size, v, dtype=None: c.full(size, v, dtype=dtype or self.dtype),
         "new_tensor": lambda self, data, dtype=None: c.tensor(data, dtype=dtype or self.dtype),
-        "__array_priority__": 1000,
+        "__array_priority__": 1000, "__reduce__": _reduce,
     }
     for name, m in methods.items():
         setattr(Tensor, name, m)
