@@ -34,7 +34,7 @@ def _encode(obj, path, arrays):
         suffix = 1
         while name in arrays:  # a key containing '.' may collide with a nested path
             name, suffix = f"{base}#{suffix}", suffix + 1
-        arrays[name] = np.ascontiguousarray(arr)
+        arrays[name] = np.array(arr, order="C", copy=not arr.flags.c_contiguous)  # keeps 0-d shapes
         return {"tensor" if is_tensor else "ndarray": name}
     if isinstance(obj, dict):
         for k in obj:
