@@ -2,7 +2,7 @@
 from . import _C
 from ._C import (Tensor, Generator, dtype, manual_seed, set_num_threads, get_num_threads,
                  get_default_dtype, set_default_dtype, promote_types, result_type, from_numpy,
-                 default_generator, is_grad_enabled, __version__)
+                 is_grad_enabled, __version__)
 from ._dtypes import *  # noqa: F401,F403  (float32, float, int64, long, ...)
 from ._size import Size
 from ._device import device
@@ -15,6 +15,9 @@ from ._C import _return_types as return_types  # noqa: F401  (max/min's (values,
 from . import autograd
 from . import nn
 from .autograd import no_grad, enable_grad, set_grad_enabled
+from .io import save, load
+
+default_generator = _C.default_generator()  # an object, as torch.default_generator
 
 __build_info__ = {
     "version": __version__,

@@ -100,6 +100,15 @@ def _deepcopy(self, memo):
     return out.requires_grad_(True) if self.requires_grad else out
 
 
+def _rebuild_tensor(array, requires_grad):
+    return _C.from_numpy(array).requires_grad_(requires_grad)
+
+
+def _reduce(self):
+    """Pickling (DataLoader workers, multiprocessing): the values as a NumPy array, plus requires_grad."""
+    return _rebuild_tensor, (self.detach().numpy().copy(), self.requires_grad)
+
+
 def _new(factory):
     def method(self, *size, dtype=None, requires_grad=False):
         return factory(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
@@ -125,7 +134,7 @@ def _install():
         "new_zeros": _new(c.zeros), "new_ones": _new(c.ones), "new_empty": _new(c.empty),
         "new_full": lambda self, size, v, dtype=None: c.full(size, v, dtype=dtype or self.dtype),
         "new_tensor": lambda self, data, dtype=None: c.tensor(data, dtype=dtype or self.dtype),
-        "__array_priority__": 1000, "__deepcopy__": _deepcopy,
+        "__array_priority__": 1000, "__deepcopy__": _deepcopy, "__reduce__": _reduce,
     }
     for name, m in methods.items():
         setattr(Tensor, name, m)
