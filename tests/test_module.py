@@ -496,6 +496,9 @@ def test_forward_hooks():
     h2.remove()
     h2.remove()  # removing twice is harmless
     np.testing.assert_array_equal(np_of(lin(x)), plain)
+    with lin.register_forward_hook(post):  # a handle is also a context manager
+        np.testing.assert_allclose(np_of(lin(x)), plain + 100, rtol=1e-6)
+    np.testing.assert_array_equal(np_of(lin(x)), plain)
 
 
 def test_hooks_order_none_return_and_tuple_args():
@@ -647,6 +650,8 @@ def test_identity_flatten_unflatten():
     assert tuple(nn.Unflatten(-1, (5, 1))(x).shape) == (2, 3, 4, 5, 1)
     np.testing.assert_array_equal(np_of(nn.Unflatten(1, (3, 4, 5))(nn.Flatten()(x))), np_of(x))
     assert list(nn.Flatten().parameters()) == []
+    u = nn.Unflatten(1, [3, 20])  # a list is kept as given, as PyTorch prints it
+    assert repr(u) == "Unflatten(dim=1, unflattened_size=[3, 20])" and tuple(u(nd.ones(2, 60)).shape) == (2, 3, 20)
 
 
 @pytest.mark.parametrize("shape", [(5,), (4, 5), (2, 3, 5)])
@@ -741,6 +746,12 @@ def test_parameter_basics():
     assert tuple(nn.Parameter().shape) == (0,)
     r = repr(p)
     assert r.startswith("Parameter containing:\n") and "requires_grad=True" in r
+    d = p.data  # a plain tensor over the same storage, outside autograd
+    assert type(d) is nd.Tensor and not d.requires_grad
+    d.fill_(2.0)
+    assert (np_of(p) == 2).all()
+    p.data = nd.zeros(4)  # swaps the storage, keeps the parameter
+    assert tuple(p.shape) == (4,) and isinstance(p, nn.Parameter) and p.requires_grad
     # Operations on a parameter give plain tensors that track history.
     y = p * 2
     assert type(y) is nd.Tensor and not y.is_leaf

@@ -20,6 +20,12 @@ class _HookHandle:
     def remove(self):
         self._hooks.pop(self._key, None)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
 
 class Module:
     """Base class of every layer and model."""
