@@ -62,24 +62,50 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     return _fill(tensor, _creation.randn(tuple(tensor.shape), generator=generator, dtype=tensor.dtype) * std + mean)
 
 
+def _erfinv(y):
+    """erf^-1 of a float64 tensor in [-1, 1]: Giles' approximation, then two Newton steps on erf."""
+    y = _C.clamp(y, -1 + 2.0 ** -52, 1 - 2.0 ** -53)  # keeps erf^-1 finite at the ends
+    w = -_C.log((1 - y) * (1 + y))
+    central, tail = w - 2.5, _C.sqrt(w) - 3.0
+    p = _C.where(w < 5.0, _horner(central, _GILES_CENTRAL), _horner(tail, _GILES_TAIL))
+    x = p * y
+    for _ in range(2):
+        x = x - (_C.erf(x) - y) / (2 / math.sqrt(math.pi) * _C.exp(-x * x))
+    return x
+
+
+def _horner(x, coeffs):
+    acc = x * 0 + coeffs[0]
+    for c in coeffs[1:]:
+        acc = acc * x + c
+    return acc
+
+
+_GILES_CENTRAL = (2.81022636e-08, 3.43273939e-07, -3.5233877e-06, -4.39150654e-06, 0.00021858087,
+                  -0.00125372503, -0.00417768164, 0.246640727, 1.50140941)
+_GILES_TAIL = (-0.000200214257, 0.000100950558, 0.00134934322, -0.00367342844, 0.00573950773,
+               -0.0076224613, 0.00943887047, 1.00167406, 2.83297682)
+
+
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """N(mean, std) restricted to [a, b], by redrawing the values that fall outside."""
-    shape, dt = tuple(tensor.shape), tensor.dtype
-    values = _creation.randn(shape, generator=generator, dtype=dt) * std + mean
-    for _ in range(1000):
-        outside = (values < a) | (values > b)
-        if not bool(outside.any()):
-            break
-        fresh = _creation.randn(shape, generator=generator, dtype=dt) * std + mean
-        values = _C.where(outside, fresh, values)
-    else:
-        raise ValueError(f"[trunc_normal_] could not sample inside [{a}, {b}] for mean {mean}, std {std}")
+    """N(mean, std) restricted to [a, b], by inverting the normal CDF as PyTorch does.
+
+    A uniform draw between the CDF values of a and b goes through erf^-1, so any interval works,
+    however far in a tail (rejection sampling would need ~1/P([a, b]) redraws).
+    """
+    def cdf(v):
+        return (1.0 + math.erf((v - mean) / std / math.sqrt(2.0))) / 2.0
+
+    lo, hi = 2 * cdf(a) - 1, 2 * cdf(b) - 1
+    u = _creation.rand(tuple(tensor.shape), generator=generator, dtype=_C.dtype.float64) * (hi - lo) + lo
+    values = _C.clamp(_erfinv(u) * (std * math.sqrt(2.0)) + mean, a, b)
     return _fill(tensor, values)
 
 
 def constant_(tensor, val):
     with no_grad():
-        return tensor.fill_(val)
+        tensor.fill_(val)
+    return tensor
 
 
 def ones_(tensor):
@@ -132,11 +158,15 @@ def _kaiming_std(tensor, a, mode, nonlinearity):
 
 
 def kaiming_uniform_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if tensor.numel() == 0:
+        return tensor  # nothing to fill, and a zero fan would divide by zero (PyTorch: a no-op)
     bound = math.sqrt(3.0) * _kaiming_std(tensor, a, mode, nonlinearity)
     return uniform_(tensor, -bound, bound, generator)
 
 
 def kaiming_normal_(tensor, a=0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+    if tensor.numel() == 0:
+        return tensor
     return normal_(tensor, 0.0, _kaiming_std(tensor, a, mode, nonlinearity), generator)
 
 
@@ -147,6 +177,8 @@ def orthogonal_(tensor, gain=1.0, generator=None):
     """
     if tensor.ndim < 2:
         raise ValueError("[orthogonal_] only tensors with 2 or more dimensions are supported")
+    if tensor.numel() == 0:
+        return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
     flat = _creation.randn(rows, cols, generator=generator, dtype=_C.dtype.float64).numpy()

@@ -39,6 +39,10 @@ class Sequential(Module):
         keys = list(self._modules)
         for k in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]):
             del self._modules[k]
+        # Renumbered as PyTorch does, so a later append() can't overwrite a survivor.
+        mods = list(self._modules.values())
+        self._modules.clear()
+        self.extend(mods)
 
     def __len__(self):
         return len(self._modules)
@@ -56,11 +60,12 @@ class Sequential(Module):
         return self
 
     def insert(self, index, module):
+        if not -len(self) <= index <= len(self):
+            raise IndexError(f"[Sequential.insert] index {index} is out of range for {len(self)} modules")
         mods = list(self._modules.values())
         mods.insert(index, module)
         self._modules.clear()
-        for i, m in enumerate(mods):
-            self.add_module(str(i), m)
+        self.extend(mods)
         return self
 
     def forward(self, input):
@@ -166,6 +171,8 @@ class ParameterList(Module):
             self.append(v)
 
     def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList(list(self)[idx])
         return self._parameters[str(_index(idx, len(self), "ParameterList"))]
 
     def __setitem__(self, idx, param):
@@ -187,8 +194,7 @@ class ParameterList(Module):
         return self
 
     def extra_repr(self):
-        return "\n".join(f"({i}): Parameter containing: [{p.dtype} of size {tuple(p.shape)}]"
-                         for i, p in enumerate(self))
+        return _params_repr((str(i), p) for i, p in enumerate(self))
 
 
 class ParameterDict(Module):
@@ -196,14 +202,24 @@ class ParameterDict(Module):
 
     def __init__(self, parameters=None):
         super().__init__()
-        for k, v in (parameters or {}).items():
-            self[k] = v
+        if parameters is not None:
+            self.update(parameters)
 
     def __getitem__(self, key):
         return self._parameters[key]
 
     def __setitem__(self, key, value):
         self.register_parameter(key, _as_param(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def update(self, parameters):
+        for k, v in (parameters.items() if hasattr(parameters, "items") else parameters):
+            self[k] = v
+
+    def pop(self, key):
+        return self._parameters.pop(key)
 
     def __len__(self):
         return len(self._parameters)
@@ -222,6 +238,15 @@ class ParameterDict(Module):
 
     def values(self):
         return self._parameters.values()
+
+    def extra_repr(self):
+        return _params_repr(self.items())
+
+
+def _params_repr(items):
+    """PyTorch's summary lines: "  (name): Parameter containing: [dtype of size 2x3]"."""
+    return "\n".join(f"  ({k}): Parameter containing: [{p.dtype} of size {'x'.join(map(str, p.shape))}]"
+                     for k, p in items)
 
 
 def _as_param(v):

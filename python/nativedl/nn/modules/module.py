@@ -20,6 +20,12 @@ class _HookHandle:
     def remove(self):
         self._hooks.pop(self._key, None)
 
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
 
 class Module:
     """Base class of every layer and model."""
@@ -85,7 +91,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._discard(name)
+            self._discard(name, keep="_parameters")
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -95,14 +101,14 @@ class Module:
         elif isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._discard(name)
+            self._discard(name, keep="_modules")
             modules[name] = value
         elif modules is not None and name in modules:
             if value is not None:
                 raise TypeError(f"cannot assign '{type(value).__name__}' as child module '{name}'")
             modules[name] = None
         elif isinstance(value, Buffer):
-            self._discard(name)
+            self._discard(name, keep="_buffers")
             self.register_buffer(name, Tensor(value), value.persistent)
         elif buffers is not None and name in buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -111,11 +117,14 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _discard(self, name):
+    def _discard(self, name, keep):
+        """Forgets `name` everywhere but in the store `keep`, where re-assignment keeps its position."""
         self.__dict__.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
-            self.__dict__[key].pop(name, None)
-        self._non_persistent_buffers_set.discard(name)
+            if key != keep:
+                self.__dict__[key].pop(name, None)
+        if keep != "_buffers":
+            self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name):
         d = self.__dict__
@@ -209,8 +218,9 @@ class Module:
     def train(self, mode=True):
         if not isinstance(mode, bool):
             raise ValueError("[train] training mode is expected to be boolean")
-        for m in self.modules():
-            m.__dict__["training"] = mode
+        self.__dict__["training"] = mode
+        for m in self.children():
+            m.train(mode)  # through each child's own train(), which a layer may override
         return self
 
     def eval(self):
@@ -228,7 +238,11 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                p.grad = _C._zeros(tuple(p.grad.shape), p.grad.dtype, False)
+                # In place, as PyTorch does, so whoever holds the grad (an optimizer) sees the zeros.
+                if p.grad.grad_fn is not None:
+                    p.grad = p.grad.detach()
+                with no_grad():
+                    p.grad.zero_()
 
     def apply(self, fn):
         for m in self.children():
@@ -302,7 +316,8 @@ class Module:
         """Copies values (nativedl tensors or NumPy arrays) into parameters and buffers.
 
         Everything is checked before anything is written: a missing or unexpected key (with
-        strict) or a shape mismatch raises and leaves the module unchanged.
+        strict) or a shape mismatch raises and leaves the module unchanged. With assign=True the
+        given tensors replace the parameters and buffers instead of being copied into them.
         """
         targets = {key: (mod, name, t) for key, mod, name, t in self._state_targets()}
         values = {}
@@ -335,7 +350,13 @@ class Module:
         with no_grad():
             for key, value in values.items():
                 mod, name, target = targets[key]
-                target.copy_(value)
+                if not assign:
+                    target.copy_(value)
+                elif name in mod._parameters:
+                    # The given tensor becomes the parameter (sharing its storage), as in PyTorch.
+                    mod._parameters[name] = Parameter(value, requires_grad=target.requires_grad)
+                else:
+                    mod._buffers[name] = value
         return _IncompatibleKeys(missing, unexpected)
 
     # ------------------------------------------------------------------ calling and hooks
