@@ -1,0 +1,197 @@
+// Depthwise convolution kernels (groups == c, o = c * multiplier), forward, transpose and
+// weight (Note [Convolution triple]).
+//
+// Note [Depthwise by padded planes]
+// A depthwise conv does kh*kw multiply-adds per loaded value, so it is memory-bound and an
+// im2col would multiply its traffic by kh*kw. Instead each thread copies one source plane
+// into a small zero-bordered buffer (it stays in L1/L2), after which every tap of every
+// output is in bounds and the inner loop is a branch-free run of vector FMAs along a row,
+// four independent accumulators deep. The transpose is the same correlation with the
+// flipped kernel over y placed with (stride - 1) zeros between its elements; the weight
+// gradient is one dot product per tap between y and the shifted buffer.
+#include "core/parallel.h"
+#include "cpu/conv_util.h"
+#include "cpu/loops.h"
+
+namespace nd::cpu::NATIVEDL_ISA {
+namespace {
+
+/// Multiply-adds per parallel chunk below which planes stay on one thread.
+constexpr int64_t kDepthwiseGrain = int64_t(1) << 16;
+
+/// buf (rows x cols) = zeros with src (src_h x src_w) element (a, b) placed at
+/// (a * ins_h + off_h, b * ins_w + off_w) where that falls inside buf.
+template <typename T>
+void place(const T* src, int64_t src_h, int64_t src_w, int64_t ins_h, int64_t ins_w, int64_t off_h, int64_t off_w,
+           T* buf, int64_t rows, int64_t cols) {
+  std::fill(buf, buf + rows * cols, T(0));
+  int64_t a0, a1, b0, b1;
+  tap_range(src_h, ins_h, off_h, rows, &a0, &a1);
+  tap_range(src_w, ins_w, off_w, cols, &b0, &b1);
+  for (int64_t a = a0; a < a1; ++a) {
+    T* r = buf + (a * ins_h + off_h) * cols + off_w;
+    const T* s = src + a * src_w;
+    if (ins_w == 1) std::copy(s + b0, s + b1, r + b0);
+    else for (int64_t b = b0; b < b1; ++b) r[b * ins_w] = s[b];
+  }
+}
+
+/// The taps of a correlation over a padded buffer: weights wt[kh*kw], dilation and stride.
+template <typename T> struct Taps {
+  const T* wt;
+  int64_t kh, kw, dh, dw, sh, sw;
+};
+
+/// out (oh x ow) = (accumulate ? out : init) + sum_{i, j} wt[i*kw + j] * buf[p*sh + i*dh][q*sw + j*dw].
+template <typename T>
+void correlate(const T* buf, int64_t cols, const Taps<T>& t, T* out, int64_t oh, int64_t ow, bool accumulate, T init) {
+  using V = Vec<T>;
+  constexpr int64_t L = V::size;
+  for (int64_t p = 0; p < oh; ++p) {
+    const T* base = buf + p * t.sh * cols;
+    T* o = out + p * ow;
+    int64_t q = 0;
+    if (t.sw == 1) {
+      for (; q + 4 * L <= ow; q += 4 * L) {
+        V a0 = accumulate ? V::loadu(o + q) : V(init), a1 = accumulate ? V::loadu(o + q + L) : V(init);
+        V a2 = accumulate ? V::loadu(o + q + 2 * L) : V(init), a3 = accumulate ? V::loadu(o + q + 3 * L) : V(init);
+        for (int64_t i = 0; i < t.kh; ++i) {
+          const T* r = base + i * t.dh * cols + q;
+          for (int64_t j = 0; j < t.kw; ++j) {
+            const V wv(t.wt[i * t.kw + j]);
+            const T* s = r + j * t.dw;
+            a0 = vfmadd(wv, V::loadu(s), a0);
+            a1 = vfmadd(wv, V::loadu(s + L), a1);
+            a2 = vfmadd(wv, V::loadu(s + 2 * L), a2);
+            a3 = vfmadd(wv, V::loadu(s + 3 * L), a3);
+          }
+        }
+        a0.storeu(o + q), a1.storeu(o + q + L), a2.storeu(o + q + 2 * L), a3.storeu(o + q + 3 * L);
+      }
+      for (; q + L <= ow; q += L) {
+        V a = accumulate ? V::loadu(o + q) : V(init);
+        for (int64_t i = 0; i < t.kh; ++i)
+          for (int64_t j = 0; j < t.kw; ++j) a = vfmadd(V(t.wt[i * t.kw + j]), V::loadu(base + i * t.dh * cols + q + j * t.dw), a);
+        a.storeu(o + q);
+      }
+    }
+    for (; q < ow; ++q) {
+      T a = accumulate ? o[q] : init;
+      for (int64_t i = 0; i < t.kh; ++i)
+        for (int64_t j = 0; j < t.kw; ++j) a += t.wt[i * t.kw + j] * base[i * t.dh * cols + q * t.sw + j * t.dw];
+      o[q] = a;
+    }
+  }
+}
+
+/// sum_{p, q} y[p][q] * buf[p*sh + off_h][q*sw + off_w].
+template <typename T>
+T shifted_dot(const T* buf, int64_t cols, const T* y, int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t off_h,
+              int64_t off_w) {
+  using V = Vec<T>;
+  constexpr int64_t L = V::size;
+  V a0(T(0)), a1(T(0));
+  T tail = 0;
+  for (int64_t p = 0; p < oh; ++p) {
+    const T* r = buf + (p * sh + off_h) * cols + off_w;
+    const T* yr = y + p * ow;
+    int64_t q = 0;
+    if (sw == 1) {
+      for (; q + 2 * L <= ow; q += 2 * L) {
+        a0 = vfmadd(V::loadu(yr + q), V::loadu(r + q), a0);
+        a1 = vfmadd(V::loadu(yr + q + L), V::loadu(r + q + L), a1);
+      }
+      for (; q + L <= ow; q += L) a0 = vfmadd(V::loadu(yr + q), V::loadu(r + q), a0);
+    }
+    for (; q < ow; ++q) tail += yr[q] * r[q * sw];
+  }
+  T lanes[L];
+  (a0 + a1).storeu(lanes);
+  for (int64_t l = 0; l < L; ++l) tail += lanes[l];
+  return tail;
+}
+
+// Buffer sizes for reading a y of (oh, ow) through the taps: the last tap of the last output.
+int64_t span(int64_t out, int64_t s, int64_t k, int64_t d) { return (out - 1) * s + (k - 1) * d + 1; }
+
+template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t m = g.o / g.c, taps = g.kh * g.kw;
+  const int64_t rows = span(g.oh, g.sh, g.kh, g.dh), cols = span(g.ow, g.sw, g.kw, g.dw);
+  const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.oh * g.ow * taps, 1));
+  core::parallel_for(0, g.n * g.o, grain, [&](int64_t b, int64_t e) {
+    ConvScratch<T> buf(rows * cols);
+    int64_t placed = -1;  // the (n, ci) plane in buf: consecutive planes share it when m > 1
+    for (int64_t pl = b; pl < e; ++pl) {
+      const int64_t oc = pl % g.o, src = pl / m;
+      if (src != placed) place(x + src * g.h * g.w, g.h, g.w, 1, 1, g.ph, g.pw, buf.p, rows, cols), placed = src;
+      const Taps<T> t{w + oc * taps, g.kh, g.kw, g.dh, g.dw, g.sh, g.sw};
+      correlate(buf.p, cols, t, y + pl * g.oh * g.ow, g.oh, g.ow, false, bias ? bias[oc] : T(0));
+    }
+  });
+}
+
+template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
+  const int64_t m = g.o / g.c, taps = g.kh * g.kw;
+  const int64_t rows = span(g.h, 1, g.kh, g.dh), cols = span(g.w, 1, g.kw, g.dw);
+  const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.h * g.w * taps * m, 1));
+  core::parallel_for(0, g.n * g.c, grain, [&](int64_t b, int64_t e) {
+    ConvScratch<T> buf(rows * cols), flipped(taps);
+    for (int64_t pl = b; pl < e; ++pl) {
+      const int64_t ci = pl % g.c;
+      for (int64_t mm = 0; mm < m; ++mm) {
+        const int64_t oc = ci * m + mm;
+        const T* wo = w + oc * taps;
+        for (int64_t k = 0; k < taps; ++k) flipped.p[k] = wo[taps - 1 - k];
+        place(y + (pl * m + mm) * g.oh * g.ow, g.oh, g.ow, g.sh, g.sw, (g.kh - 1) * g.dh - g.ph,
+              (g.kw - 1) * g.dw - g.pw, buf.p, rows, cols);
+        const Taps<T> t{flipped.p, g.kh, g.kw, g.dh, g.dw, 1, 1};
+        correlate(buf.p, cols, t, x + pl * g.h * g.w, g.h, g.w, mm > 0, bias ? bias[ci] : T(0));
+      }
+    }
+  });
+}
+
+template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* y, T* dw) {
+  const int64_t m = g.o / g.c, taps = g.kh * g.kw;
+  const int64_t rows = span(g.oh, g.sh, g.kh, g.dh), cols = span(g.ow, g.sw, g.kw, g.dw);
+  const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.n * g.oh * g.ow * taps, 1));
+  core::parallel_for(0, g.o, grain, [&](int64_t b, int64_t e) {
+    ConvScratch<T> buf(rows * cols);
+    for (int64_t oc = b; oc < e; ++oc) {
+      T* d = dw + oc * taps;
+      std::fill(d, d + taps, T(0));
+      for (int64_t n = 0; n < g.n; ++n) {
+        place(x + (n * g.c + oc / m) * g.h * g.w, g.h, g.w, 1, 1, g.ph, g.pw, buf.p, rows, cols);
+        const T* yp = y + (n * g.o + oc) * g.oh * g.ow;
+        for (int64_t i = 0; i < g.kh; ++i)
+          for (int64_t j = 0; j < g.kw; ++j)
+            d[i * g.kw + j] += shifted_dot(buf.p, cols, yp, g.oh, g.ow, g.sh, g.sw, i * g.dh, j * g.dw);
+      }
+    }
+  });
+}
+
+void forward_kernel(const ConvGeom& g, const void* x, const void* w, const void* bias, void* y) {
+  ND_DISPATCH_FLOAT_TYPES(g.dtype, T, forward_typed<T>(g, static_cast<const T*>(x), static_cast<const T*>(w),
+                                                       static_cast<const T*>(bias), static_cast<T*>(y)))
+}
+
+void transpose_kernel(const ConvGeom& g, const void* y, const void* w, const void* bias, void* x) {
+  ND_DISPATCH_FLOAT_TYPES(g.dtype, T, transpose_typed<T>(g, static_cast<const T*>(y), static_cast<const T*>(w),
+                                                         static_cast<const T*>(bias), static_cast<T*>(x)))
+}
+
+void weight_kernel(const ConvGeom& g, const void* x, const void* y, void* w) {
+  ND_DISPATCH_FLOAT_TYPES(g.dtype, T, weight_typed<T>(g, static_cast<const T*>(x), static_cast<const T*>(y),
+                                                      static_cast<T*>(w)))
+}
+
+}  // namespace
+
+void register_depthwise_kernels() {
+  depthwise_forward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = forward_kernel;
+  depthwise_transpose_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = transpose_kernel;
+  depthwise_weight_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = weight_kernel;
+}
+
+}  // namespace nd::cpu::NATIVEDL_ISA

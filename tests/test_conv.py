@@ -1,0 +1,155 @@
+"""Convolutions beyond the op table: errors, the transposed output size, double backward,
+thread-count independence, and parity with PyTorch when it is installed."""
+import numpy as np
+import pytest
+
+import nativedl as nd
+import nativedl.nn.functional as F
+from nativedl.autograd import gradcheck
+
+RNG = np.random.default_rng(0)
+
+
+def _t(*shape, requires_grad=False):
+    t = nd.from_numpy(RNG.uniform(-1, 1, size=shape))
+    return t.requires_grad_(True) if requires_grad else t
+
+
+def _f32(*shape):
+    return nd.from_numpy(RNG.standard_normal(shape).astype(np.float32))
+
+
+# --- errors: raised before any output, naming the op, the argument and the shapes ---
+
+@pytest.mark.parametrize("call,exc,message", [
+    (lambda: F.conv2d(_f32(8, 3, 32, 32), _f32(16, 4, 3, 3)), ValueError,
+     "[conv2d] input (8, 3, 32, 32) has 3 channels but weight (16, 4, 3, 3) expects 4 (groups=1)"),
+    (lambda: F.conv2d(_f32(2, 4, 8, 8), _f32(6, 1, 3, 3), groups=2), ValueError,
+     "[conv2d] input (2, 4, 8, 8) has 4 channels but weight (6, 1, 3, 3) expects 2 (groups=2)"),
+    (lambda: F.conv2d(_f32(2, 4, 8, 8), _f32(5, 2, 3, 3), groups=2), ValueError, "not divisible by groups=2"),
+    (lambda: F.conv2d(_f32(1, 3, 4, 4), _f32(2, 3, 5, 5)), ValueError,
+     "[conv2d] input (1, 3, 4, 4) padded by (0, 0) is smaller than the kernel of weight (2, 3, 5, 5)"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), dilation=3), ValueError, "is smaller than the kernel"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), padding=-1), ValueError,
+     "[conv2d] padding must be non-negative, got (-1, -1)"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), stride=0), ValueError, "[conv2d] stride must be positive"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), dilation=(1, 0)), ValueError,
+     "[conv2d] dilation must be positive, got (1, 0)"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), groups=0), ValueError, "[conv2d] groups must be positive"),
+    (lambda: F.conv2d(_f32(3, 5), _f32(2, 3, 3, 3)), ValueError, "[conv2d] expected a 3D (unbatched) or 4D (batched) input"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3)), ValueError, "[conv2d] expected a 4D weight"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), _f32(3)), ValueError,
+     "[conv2d] bias of shape (3,) does not match the 2 output channels of weight (2, 3, 3, 3)"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), _f32(1, 2)), ValueError, "[conv2d] expected a 1D bias"),
+    (lambda: F.conv2d(nd.from_numpy(np.ones((1, 3, 5, 5), np.int64)), _f32(2, 3, 3, 3)), TypeError,
+     "[conv2d] expected a floating-point input"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _t(2, 3, 3, 3)), TypeError, "[conv2d] weight has dtype float64"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), stride=2, padding="same"), ValueError,
+     "[conv2d] padding='same' is not supported for strided convolutions"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), padding="full"), ValueError, "[conv2d] padding must be"),
+    (lambda: F.conv2d(_f32(1, 3, 5, 5), _f32(2, 3, 3, 3), stride=(1, 2, 3)), TypeError,
+     "[conv2d] stride must be an int or a tuple of 2 ints"),
+    (lambda: F.conv1d(_f32(2, 3, 10), _f32(4, 2, 3)), ValueError,
+     "[conv1d] input (2, 3, 10) has 3 channels but weight (4, 2, 3) expects 2 (groups=1)"),
+    (lambda: F.conv1d(_f32(2, 3, 2), _f32(4, 3, 3)), ValueError, "[conv1d] input (2, 3, 2) padded by 0 is smaller"),
+    (lambda: F.conv_transpose2d(_f32(1, 4, 5, 5), _f32(3, 2, 3, 3)), ValueError,
+     "[conv_transpose2d] input (1, 4, 5, 5) has 4 channels but weight (3, 2, 3, 3) expects 3 (groups=1)"),
+    (lambda: F.conv_transpose2d(_f32(1, 3, 5, 5), _f32(3, 2, 3, 3), groups=2), ValueError, "not divisible by groups=2"),
+    (lambda: F.conv_transpose2d(_f32(1, 4, 5, 5), _f32(4, 2, 3, 3), stride=2, output_padding=2), ValueError,
+     "[conv_transpose2d] output_padding (2, 2) must be non-negative and smaller than either stride (2, 2) or dilation (1, 1)"),
+    (lambda: F.conv_transpose2d(_f32(1, 4, 5, 5), _f32(4, 2, 3, 3), bias=_f32(4)), ValueError,
+     "bias of shape (4,) does not match the 2 output channels"),
+    (lambda: F.conv_transpose2d(_f32(1, 4, 1, 1), _f32(4, 2, 3, 3), padding=2), ValueError,
+     "[conv_transpose2d] input (1, 4, 1, 1) with weight (4, 2, 3, 3) gives an empty output"),
+    (lambda: F.conv_transpose1d(_f32(1, 4, 5), _f32(4, 2, 3), padding=-1), ValueError,
+     "[conv_transpose1d] padding must be non-negative, got -1"),
+])
+def test_errors(call, exc, message):
+    with pytest.raises(exc) as info:
+        call()
+    assert message in str(info.value)
+
+
+# --- conv_transpose output size: (i - 1) s - 2p + d (k - 1) + output_padding + 1 ---
+
+@pytest.mark.parametrize("i,k,s,p,op,d", [
+    (5, 3, 1, 0, 0, 1), (5, 3, 2, 0, 0, 1), (5, 3, 2, 1, 1, 1), (4, 4, 2, 1, 0, 1), (4, 4, 2, 1, 1, 1),
+    (6, 3, 3, 2, 2, 1), (5, 3, 1, 1, 1, 2), (3, 2, 2, 0, 1, 3), (7, 1, 1, 0, 0, 1),
+])
+def test_conv_transpose_output_size(i, k, s, p, op, d):
+    expected = (i - 1) * s - 2 * p + d * (k - 1) + op + 1
+    y2 = F.conv_transpose2d(_f32(2, 3, i, i + 1), _f32(3, 2, k, k), stride=s, padding=p, output_padding=op, dilation=d)
+    assert tuple(y2.shape) == (2, 2, expected, expected + s)
+    y1 = F.conv_transpose1d(_f32(2, 3, i), _f32(3, 4, k), stride=s, padding=p, output_padding=op, dilation=d)
+    assert tuple(y1.shape) == (2, 4, expected)
+
+
+# --- double backward: every gradient is a convolution, so gradients of gradients exist ---
+
+@pytest.mark.parametrize("fn,shapes", [
+    (lambda x, w, b: F.conv2d(x, w, b, stride=2, padding=1), ((1, 2, 5, 5), (3, 2, 3, 3), (3,))),
+    (lambda x, w, b: F.conv2d(x, w, b, groups=2, dilation=2, padding=1), ((1, 4, 5, 5), (4, 2, 3, 3), (4,))),
+    (lambda x, w, b: F.conv2d(x, w, b, groups=2, padding=1), ((1, 2, 4, 4), (4, 1, 3, 3), (4,))),
+    (lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2, output_padding=1), ((1, 2, 3, 3), (2, 3, 3, 3), (3,))),
+    (lambda x, w, b: F.conv1d(x, w, b, padding="same"), ((2, 2, 6), (3, 2, 4), (3,))),
+])
+def test_double_backward(fn, shapes):
+    x, w, b = (_t(*s, requires_grad=True) for s in shapes)
+
+    def first_grads(x, w, b):
+        with nd.enable_grad():  # gradcheck's finite differences run under no_grad
+            out = fn(x, w, b)
+            return nd.autograd.grad([(out * out).sum()], [x, w], create_graph=True)
+
+    assert gradcheck(first_grads, (x, w, b))
+
+
+def test_no_grad_records_nothing():
+    x, w = _t(1, 2, 4, 4, requires_grad=True), _t(3, 2, 3, 3, requires_grad=True)
+    with nd.no_grad():
+        y = F.conv2d(x, w)
+    assert not y.requires_grad
+
+
+def test_empty_batch():
+    y = F.conv2d(_f32(0, 3, 6, 6), _f32(4, 3, 3, 3), _f32(4), padding=1)
+    assert tuple(y.shape) == (0, 4, 6, 6)
+    x, w = _t(0, 2, 5, 5, requires_grad=True), _t(3, 2, 3, 3, requires_grad=True)
+    F.conv2d(x, w).sum().backward()
+    assert np.all(w.grad.numpy() == 0) and tuple(x.grad.shape) == (0, 2, 5, 5)
+
+
+@pytest.mark.parametrize("groups,wshape", [(1, (16, 8, 3, 3)), (8, (16, 1, 3, 3)), (1, (16, 8, 1, 1))])
+def test_results_do_not_depend_on_thread_count(groups, wshape):
+    """Batch-parallel forward, transpose and weight gradient give the same numbers on 1 and 2 threads."""
+    x, w = _f32(5, 8, 12, 12), _f32(*wshape)
+    old = nd.get_num_threads()
+    results = []
+    try:
+        for threads in (1, 2):
+            nd.set_num_threads(threads)
+            xr, wr = x.detach().requires_grad_(True), w.detach().requires_grad_(True)
+            y = F.conv2d(xr, wr, groups=groups, padding=wshape[-1] // 2)
+            (y * y).sum().backward()
+            results.append([y.detach().numpy(), xr.grad.numpy(), wr.grad.numpy()])
+    finally:
+        nd.set_num_threads(old)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-4)
+
+
+# --- parity with PyTorch's semantics (skipped when PyTorch is not installed) ---
+
+@pytest.mark.parametrize("name,shapes,kw", [
+    ("conv2d", ((2, 3, 7, 8), (4, 3, 2, 4), (4,)), dict(padding="same", dilation=(2, 1))),
+    ("conv2d", ((2, 4, 9, 9), (8, 1, 3, 3), (8,)), dict(groups=4, stride=2, padding=1)),
+    ("conv1d", ((2, 3, 11), (4, 3, 4), None), dict(padding="same")),
+    ("conv_transpose2d", ((2, 4, 5, 6), (4, 3, 3, 3), (6,)), dict(stride=2, padding=1, output_padding=(1, 0), groups=2)),
+    ("conv_transpose1d", ((2, 4, 5), (4, 2, 3), (2,)), dict(stride=3, dilation=2, output_padding=1)),
+])
+def test_matches_pytorch(name, shapes, kw):
+    torch = pytest.importorskip("torch")
+    arrays = [RNG.standard_normal(s) if s is not None else None for s in shapes]
+    ours = getattr(F, name)(*[nd.from_numpy(a) if a is not None else None for a in arrays], **kw)
+    theirs = getattr(torch.nn.functional, name)(*[torch.from_numpy(a) if a is not None else None for a in arrays], **kw)
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-10)
