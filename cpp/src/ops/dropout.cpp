@@ -48,11 +48,13 @@ Tensor alpha(const Tensor& x, double p, bool train, bool feature, const char* op
   check_float(x, op);
   check_p(p, op);
   if (!train || p == 0 || x.numel() == 0) return x;
+  // p = 1: zeros, as PyTorch (the affine correction divides by 1 - p).
+  if (p == 1) return x * zeros(mask_shape(x, feature, op), TensorOptions(x.dtype()));
   constexpr double kAlpha = 1.7580993408473766;
   // As PyTorch: with keep mask k, y = x * k * a + (k - 1) * alpha * a + alpha * a * p, which
   // keeps zero mean and unit variance for SELU activations.
   const double a = 1.0 / std::sqrt((kAlpha * kAlpha * p + 1) * (1 - p));
-  Tensor k = p == 1 ? zeros(mask_shape(x, feature, op), TensorOptions(x.dtype())) : keep_mask(x, p, feature, op);
+  const Tensor k = keep_mask(x, p, feature, op);
   Tensor shift;
   {
     NoGradGuard no_grad;

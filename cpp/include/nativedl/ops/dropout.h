@@ -13,7 +13,7 @@ Tensor& dropout_(Tensor& x, double p, bool train);
 /// Drops whole channels: one draw per (n, c) of an (N, C, ...) input (at least 2 dims).
 Tensor feature_dropout(const Tensor& x, double p, bool train);
 /// SELU-preserving dropout: dropped units are set to -alpha' (alpha' = 1.7580993408473766 =
-/// SELU's scale * alpha), then an affine map keeps mean 0 and variance 1.
+/// SELU's scale * alpha), then an affine map keeps mean 0 and variance 1; p = 1 gives zeros.
 Tensor alpha_dropout(const Tensor& x, double p, bool train);
 /// alpha_dropout with one draw per (N, C).
 Tensor feature_alpha_dropout(const Tensor& x, double p, bool train);
