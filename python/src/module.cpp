@@ -39,4 +39,5 @@ PYBIND11_MODULE(_C, m) {
   bind_indexing(m, cls);
   bind_join(m, cls);
   bind_conv(m, cls);
+  bind_nn(m, cls);
 }

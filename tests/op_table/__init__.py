@@ -14,7 +14,8 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-FAMILIES = ["elementwise", "view", "creation", "reduction", "linalg", "indexing", "join", "conv"]
+FAMILIES = ["elementwise", "view", "creation", "reduction", "linalg", "indexing", "join", "conv", "pooling",
+            "normalization", "resample", "dropout"]
 
 
 @dataclass

@@ -11,6 +11,9 @@ void register_indexing_kernels();
 void register_gemm_kernels();
 void register_scan_kernels();
 void register_conv_kernels();
+void register_pooling_kernels();
+void register_resample_kernels();
+void register_normalization_kernels();
 
 void register_kernels() {
   register_copy_kernels();
@@ -21,6 +24,9 @@ void register_kernels() {
   register_gemm_kernels();
   register_scan_kernels();
   register_conv_kernels();
+  register_pooling_kernels();
+  register_resample_kernels();
+  register_normalization_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA

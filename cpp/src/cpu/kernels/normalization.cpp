@@ -1,0 +1,220 @@
+// Normalization kernels (Note [Normalization layout]). Sums run in vector lanes of T over
+// blocks of kBlock elements and add block results in double, as the reductions do, so
+// statistics over millions of float32 values keep float precision; the variance is a second
+// pass over the (cached) data around the mean, stable for a large mean.
+#include <algorithm>
+#include <cmath>
+
+#include "cpu/loops.h"
+#include "cpu/norm_kernels.h"
+
+namespace nd::cpu::NATIVEDL_ISA {
+namespace {
+
+constexpr int64_t kBlock = 1024;
+
+// sum_{i<n} term(i) where term has vec(i) (V::size lanes from i) and one(i) (a scalar).
+template <typename T, typename Term> double blocked_sum(int64_t n, const Term& term) {
+  using V = Vec<T>;
+  double total = 0;
+  for (int64_t b = 0; b < n; b += kBlock) {
+    const int64_t e = std::min(n, b + kBlock);
+    V acc[2] = {V(T(0)), V(T(0))};
+    int64_t i = b;
+    for (; i + 2 * V::size <= e; i += 2 * V::size) {
+      acc[0] = acc[0] + term.vec(i);
+      acc[1] = acc[1] + term.vec(i + V::size);
+    }
+    for (; i + V::size <= e; i += V::size) acc[0] = acc[0] + term.vec(i);
+    T lanes[V::size];
+    (acc[0] + acc[1]).storeu(lanes);
+    double s = 0;
+    for (int k = 0; k < V::size; ++k) s += double(lanes[k]);
+    for (; i < e; ++i) s += double(term.one(i));
+    total += s;
+  }
+  return total;
+}
+
+template <typename T> struct Plain {
+  const T* x;
+  Vec<T> vec(int64_t i) const { return Vec<T>::loadu(x + i); }
+  T one(int64_t i) const { return x[i]; }
+};
+template <typename T> struct SquaredDev {
+  const T* x;
+  T c;
+  Vec<T> vec(int64_t i) const { const Vec<T> d = Vec<T>::loadu(x + i) - Vec<T>(c); return d * d; }
+  T one(int64_t i) const { return (x[i] - c) * (x[i] - c); }
+};
+template <typename T> struct DevProduct {
+  const T* g;
+  const T* x;
+  T c;
+  Vec<T> vec(int64_t i) const { return Vec<T>::loadu(g + i) * (Vec<T>::loadu(x + i) - Vec<T>(c)); }
+  T one(int64_t i) const { return g[i] * (x[i] - c); }
+};
+
+// Channels per thread chunk: enough elements that small tensors stay on one thread.
+int64_t channel_grain(const NormLayout& l) {
+  return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(l.A * l.S, 1));
+}
+
+template <typename T> void moments_typed(const NormLayout& l, const T* x, T* mean, T* var) {
+  core::parallel_for(0, l.B, channel_grain(l), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      double s = 0;
+      for (int64_t a = 0; a < l.A; ++a) s += blocked_sum<T>(l.S, Plain<T>{x + (a * l.B + b) * l.S});
+      const double m = s / double(l.A * l.S);
+      double q = 0;
+      for (int64_t a = 0; a < l.A; ++a) q += blocked_sum<T>(l.S, SquaredDev<T>{x + (a * l.B + b) * l.S, T(m)});
+      mean[b] = T(m);
+      var[b] = T(q / double(l.A * l.S));
+    }
+  });
+}
+
+template <typename T> void grad_sums_typed(const NormLayout& l, const T* g, const T* x, const T* center, T* sum_g,
+                                           T* sum_gx) {
+  core::parallel_for(0, l.B, channel_grain(l), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      double sg = 0, sgx = 0;
+      for (int64_t a = 0; a < l.A; ++a) {
+        const int64_t off = (a * l.B + b) * l.S;
+        sg += blocked_sum<T>(l.S, Plain<T>{g + off});
+        sgx += blocked_sum<T>(l.S, DevProduct<T>{g + off, x + off, center[b]});
+      }
+      sum_g[b] = T(sg);
+      sum_gx[b] = T(sgx);
+    }
+  });
+}
+
+template <typename T> void affine_run(const T* x, const T* g, T* y, int64_t n, T scale, T shift, T gscale) {
+  using V = Vec<T>;
+  const V vs(scale), vb(shift), vg(gscale);
+  int64_t i = 0;
+  if (g == nullptr) {
+    for (; i + V::size <= n; i += V::size) vfmadd(V::loadu(x + i), vs, vb).storeu(y + i);
+    for (; i < n; ++i) y[i] = x[i] * scale + shift;
+  } else {
+    for (; i + V::size <= n; i += V::size)
+      vfmadd(V::loadu(g + i), vg, vfmadd(V::loadu(x + i), vs, vb)).storeu(y + i);
+    for (; i < n; ++i) y[i] = g[i] * gscale + (x[i] * scale + shift);
+  }
+}
+
+template <typename T> void affine_typed(const NormLayout& l, const T* x, const T* scale, const T* shift, const T* g,
+                                        const T* gscale, T* out) {
+  // Split over (a, b) runs of S: enough parallelism even when B is small.
+  const int64_t runs = l.A * l.B;
+  core::parallel_for(0, runs, std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(l.S, 1)),
+                     [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const int64_t b = r % l.B, off = r * l.S;
+      affine_run(x + off, g ? g + off : nullptr, out + off, l.S, scale[b], shift[b], g ? gscale[b] : T(0));
+    }
+  });
+}
+
+// Rows per thread chunk for layer norm.
+int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(cols, 1)); }
+
+template <typename T> void layer_norm_typed(const LayerNormArgs& a, const T* x, T* out, T* mean, T* rstd) {
+  using V = Vec<T>;
+  const T* w = static_cast<const T*>(a.weight);
+  const T* bias = static_cast<const T*>(a.bias);
+  const int64_t D = a.cols;
+  core::parallel_for(0, a.rows, row_grain(D), [&](int64_t r0, int64_t r1) {
+    for (int64_t r = r0; r < r1; ++r) {
+      const T* xr = x + r * D;
+      T* yr = out + r * D;
+      const double m = D > 0 ? blocked_sum<T>(D, Plain<T>{xr}) / double(D) : 0.0;
+      const double v = D > 0 ? blocked_sum<T>(D, SquaredDev<T>{xr, T(m)}) / double(D) : 0.0;
+      const T mu = T(m), rs = T(1.0 / std::sqrt(v + a.eps));
+      mean[r] = mu;
+      rstd[r] = rs;
+      const V vm(mu), vr(rs), one(T(1)), zero(T(0));
+      int64_t i = 0;
+      for (; i + V::size <= D; i += V::size) {
+        const V xh = (V::loadu(xr + i) - vm) * vr;
+        vfmadd(xh, w ? V::loadu(w + i) : one, bias ? V::loadu(bias + i) : zero).storeu(yr + i);
+      }
+      for (; i < D; ++i) yr[i] = (xr[i] - mu) * rs * (w ? w[i] : T(1)) + (bias ? bias[i] : T(0));
+    }
+  });
+}
+
+template <typename T> void layer_norm_backward_typed(const LayerNormArgs& a, const T* g, const T* x, const T* mean,
+                                                     const T* rstd, T* gx, double* gw_part, double* gb_part) {
+  const T* w = static_cast<const T*>(a.weight);
+  const int64_t D = a.cols, R = a.rows;
+  // Fixed row chunks (not per thread): each owns one row of the parameter partial sums.
+  core::parallel_for(0, kLayerNormChunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) {
+      double* pw = gw_part ? gw_part + c * D : nullptr;
+      double* pb = gb_part ? gb_part + c * D : nullptr;
+      if (pw) std::fill(pw, pw + D, 0.0);
+      if (pb) std::fill(pb, pb + D, 0.0);
+      for (int64_t r = R * c / kLayerNormChunks; r < R * (c + 1) / kLayerNormChunks; ++r) {
+        const T* gr = g + r * D;
+        const T* xr = x + r * D;
+        const T mu = mean[r], rs = rstd[r];
+        // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = g * weight.
+        double sg = 0, sgx = 0;
+        for (int64_t i = 0; i < D; ++i) {
+          const double gwi = double(gr[i]) * (w ? double(w[i]) : 1.0);
+          sg += gwi;
+          sgx += gwi * double((xr[i] - mu) * rs);
+        }
+        const T k1 = T(sg / double(D)), k2 = T(sgx / double(D));
+        T* dr = gx ? gx + r * D : nullptr;
+        for (int64_t i = 0; i < D; ++i) {
+          const T xh = (xr[i] - mu) * rs;
+          if (dr) dr[i] = rs * (gr[i] * (w ? w[i] : T(1)) - k1 - xh * k2);
+          if (pw) pw[i] += double(gr[i]) * double(xh);
+          if (pb) pb[i] += double(gr[i]);
+        }
+      }
+    }
+  });
+}
+
+void moments_kernel(const NormLayout& l, const void* x, void* mean, void* var) {
+  ND_DISPATCH_FLOAT_TYPES(l.dtype, T, moments_typed<T>(l, static_cast<const T*>(x), static_cast<T*>(mean),
+                                                       static_cast<T*>(var)))
+}
+void grad_sums_kernel(const NormLayout& l, const void* g, const void* x, const void* center, void* sum_g,
+                      void* sum_gx) {
+  ND_DISPATCH_FLOAT_TYPES(l.dtype, T, grad_sums_typed<T>(l, static_cast<const T*>(g), static_cast<const T*>(x),
+                                                         static_cast<const T*>(center), static_cast<T*>(sum_g),
+                                                         static_cast<T*>(sum_gx)))
+}
+void affine_kernel(const NormLayout& l, const void* x, const void* scale, const void* shift, const void* g,
+                   const void* gscale, void* out) {
+  ND_DISPATCH_FLOAT_TYPES(l.dtype, T, affine_typed<T>(l, static_cast<const T*>(x), static_cast<const T*>(scale),
+                                                      static_cast<const T*>(shift), static_cast<const T*>(g),
+                                                      static_cast<const T*>(gscale), static_cast<T*>(out)))
+}
+void layer_norm_kernel(const LayerNormArgs& a, const void* x, void* out, void* mean, void* rstd) {
+  ND_DISPATCH_FLOAT_TYPES(a.dtype, T, layer_norm_typed<T>(a, static_cast<const T*>(x), static_cast<T*>(out),
+                                                          static_cast<T*>(mean), static_cast<T*>(rstd)))
+}
+void layer_norm_backward_kernel(const LayerNormArgs& a, const void* g, const void* x, const void* mean,
+                                const void* rstd, void* gx, double* gw_part, double* gb_part) {
+  ND_DISPATCH_FLOAT_TYPES(a.dtype, T, layer_norm_backward_typed<T>(
+      a, static_cast<const T*>(g), static_cast<const T*>(x), static_cast<const T*>(mean),
+      static_cast<const T*>(rstd), static_cast<T*>(gx), gw_part, gb_part))
+}
+
+}  // namespace
+
+void register_normalization_kernels() {
+  moments_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = moments_kernel;
+  grad_sums_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = grad_sums_kernel;
+  affine_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = affine_kernel;
+  layer_norm_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = layer_norm_kernel;
+  layer_norm_backward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = layer_norm_backward_kernel;
+}
+
+}  // namespace nd::cpu::NATIVEDL_ISA

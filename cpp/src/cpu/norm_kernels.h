@@ -1,0 +1,55 @@
+// Descriptors and dispatch stubs of the normalization kernels (plain data only, see
+// Note [ISA namespaces] in cpu/kernel_api.h).
+//
+// Note [Normalization layout]
+// Batch, instance and group norm all see a contiguous input as (A, B, S) and normalize each
+// b over its A*S elements: batch norm (N, C, H*W); instance and group norm (1, N*G, rest).
+// Statistics and gradient sums per b come from one kernel each; the result is one per-b
+// affine map y = x * scale[b] + shift[b] (+ g * gscale[b] in the backward), whose small
+// per-b coefficients the op layer computes. Work is split over b: each thread owns whole
+// channels, so no partial sums are shared. Layer norm normalizes contiguous rows with an
+// elementwise weight per column and has its own fused kernels (a row stays in cache).
+#pragma once
+#include <cstdint>
+
+#include "cpu/kernel_api.h"
+
+namespace nd::cpu {
+
+struct NormLayout {
+  int64_t A = 1, B = 0, S = 1;
+  DType dtype = DType::Float32;
+};
+/// mean[b] and biased var[b] of x over (A, S); both in x's dtype, accumulated in double.
+using MomentsKernel = void (*)(const NormLayout& l, const void* x, void* mean, void* var);
+/// sum_g[b] = sum g, sum_gx[b] = sum g * (x - center[b]) over (A, S).
+using GradSumsKernel = void (*)(const NormLayout& l, const void* g, const void* x, const void* center,
+                                void* sum_g, void* sum_gx);
+/// out = x * scale[b] + shift[b] (+ g * gscale[b] when g is non-null).
+using AffineKernel = void (*)(const NormLayout& l, const void* x, const void* scale, const void* shift,
+                              const void* g, const void* gscale, void* out);
+
+struct LayerNormArgs {
+  int64_t rows = 0, cols = 0;
+  double eps = 1e-5;
+  const void* weight = nullptr;  // (cols) or null
+  const void* bias = nullptr;    // (cols) or null
+  DType dtype = DType::Float32;
+};
+/// out = (x - mean) * rstd * weight + bias per row; writes mean and rstd (rows).
+using LayerNormKernel = void (*)(const LayerNormArgs& a, const void* x, void* out, void* mean, void* rstd);
+/// grad_x (rows, cols); partial column sums of g * xhat and g per fixed row chunk into
+/// grad_w_part and grad_b_part (kLayerNormChunks, cols), in double; either may be null.
+using LayerNormBackwardKernel = void (*)(const LayerNormArgs& a, const void* g, const void* x, const void* mean,
+                                         const void* rstd, void* grad_x, double* grad_w_part, double* grad_b_part);
+/// Row chunks of the layer norm backward's parameter sums: fixed, so results don't depend on
+/// the thread count.
+constexpr int64_t kLayerNormChunks = 32;
+
+extern DispatchStub<MomentsKernel> moments_stub;
+extern DispatchStub<GradSumsKernel> grad_sums_stub;
+extern DispatchStub<AffineKernel> affine_stub;
+extern DispatchStub<LayerNormKernel> layer_norm_stub;
+extern DispatchStub<LayerNormBackwardKernel> layer_norm_backward_stub;
+
+}  // namespace nd::cpu

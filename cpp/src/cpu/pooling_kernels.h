@@ -1,0 +1,72 @@
+// Descriptors and dispatch stubs of the pooling and resampling kernels (plain data only, see
+// Note [ISA namespaces] in cpu/kernel_api.h).
+//
+// Note [Window tables]
+// Every 2-D pooling op (max, avg, adaptive, with padding, dilation, ceil_mode) is separable:
+// output row oh reads input rows start_h[oh], start_h[oh] + dil_h, ... < end_h[oh] (already
+// clipped to the input), and likewise for columns. The op layer computes these tables once
+// per call; the kernels just walk them, so one kernel serves every option. Avg pooling divides
+// by div_h[oh] * div_w[ow] (the window size with or without padding) or by divisor_override.
+// A 1-D op is the 2-D op on one row. All tensors are contiguous (planes, H, W), planes = N*C,
+// and work is split over planes, so the backward writes each input plane from one thread
+// (no atomics).
+//
+// Note [Resampling taps]
+// Interpolation is separable too: output row oh is sum_k wt_h[oh*taps_h+k] * row idx_h[...]
+// (1 tap nearest, 2 linear, 4 cubic), and the same across columns. The op layer computes the
+// tables with PyTorch's coordinate rules; one kernel runs every mode, and the backward
+// scatters with the same weights, plane by plane.
+#pragma once
+#include <cstdint>
+
+#include "cpu/kernel_api.h"
+
+namespace nd::cpu {
+
+struct PoolWindows {
+  const int64_t* start_h = nullptr;
+  const int64_t* end_h = nullptr;
+  const int64_t* start_w = nullptr;
+  const int64_t* end_w = nullptr;
+  const double* div_h = nullptr;  // avg only
+  const double* div_w = nullptr;
+  double divisor_override = 0;    // avg only; 0: none
+  int64_t dil_h = 1, dil_w = 1;
+  int64_t planes = 0, H = 0, W = 0, OH = 0, OW = 0;
+  DType dtype = DType::Float32;
+};
+
+/// out (planes, OH, OW) = window maxima; indices (if non-null) = flat h*W + w of the maximum
+/// in its plane: the first maximum, or the last NaN when the window has NaNs (as PyTorch).
+using MaxPoolKernel = void (*)(const PoolWindows& w, const void* in, void* out, int64_t* indices);
+/// out (planes, H, W) = zeros with src (planes, OH, OW) placed at indices: summed where an
+/// index repeats (accumulate: max pooling's backward) or written (max unpooling).
+using MaxPoolBackwardKernel = void (*)(const PoolWindows& w, const void* src, const int64_t* indices, void* out,
+                                       bool accumulate);
+/// out = window sums / divisor.
+using AvgPoolKernel = void (*)(const PoolWindows& w, const void* in, void* out);
+/// grad_in (written) = each grad_out / divisor spread over its window.
+using AvgPoolBackwardKernel = void (*)(const PoolWindows& w, const void* grad_out, void* grad_in);
+
+struct ResampleTaps {
+  const int64_t* idx_h = nullptr;
+  const double* wt_h = nullptr;
+  const int64_t* idx_w = nullptr;
+  const double* wt_w = nullptr;
+  int taps_h = 1, taps_w = 1;
+  int64_t planes = 0, H = 0, W = 0, OH = 0, OW = 0;
+  DType dtype = DType::Float32;
+};
+/// out (planes, OH, OW) from in (planes, H, W).
+using ResampleKernel = void (*)(const ResampleTaps& t, const void* in, void* out);
+/// grad_in (planes, H, W), written, from grad_out (planes, OH, OW): the transpose.
+using ResampleBackwardKernel = void (*)(const ResampleTaps& t, const void* grad_out, void* grad_in);
+
+extern DispatchStub<MaxPoolKernel> max_pool_stub;
+extern DispatchStub<MaxPoolBackwardKernel> max_pool_backward_stub;
+extern DispatchStub<AvgPoolKernel> avg_pool_stub;
+extern DispatchStub<AvgPoolBackwardKernel> avg_pool_backward_stub;
+extern DispatchStub<ResampleKernel> resample_stub;
+extern DispatchStub<ResampleBackwardKernel> resample_backward_stub;
+
+}  // namespace nd::cpu
