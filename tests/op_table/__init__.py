@@ -14,7 +14,7 @@ from typing import Callable, Optional, Sequence
 
 import numpy as np
 
-FAMILIES = ["elementwise", "view", "creation", "reduction", "linalg", "indexing", "join"]
+FAMILIES = ["elementwise", "view", "creation", "reduction", "linalg", "indexing", "join", "activation", "loss"]
 
 
 @dataclass
