@@ -181,10 +181,11 @@ template <typename T> void softmax_row(const T* x, T* y, int64_t n, bool log) {
     a = a + e;
   });
   const T s = hsum<T>(as.v) + hsum<T>(as.s);
-  const T shift = m + std::log(s), inv = T(1) / s;
+  // (x - m) - log(s), not x - (m + log(s)): m + log(s) would round at m's magnitude.
+  const T log_s = std::log(s), inv = T(1) / s;
   for_lanes<T>(n, [&](int64_t i, auto w) {
     using W = decltype(w);
-    (log ? W::loadu(x + i) - W(shift) : W::loadu(y + i) * W(inv)).storeu(y + i);
+    (log ? (W::loadu(x + i) - W(m)) - W(log_s) : W::loadu(y + i) * W(inv)).storeu(y + i);
   });
 }
 
@@ -223,12 +224,12 @@ template <typename T> void softmax_cols(const T* x, T* y, int64_t len, int64_t i
       (W::loadu(s + i) + e).storeu(s + i);
     });
   for (int64_t i = 0; i < w; ++i) {
-    if (log) m[i] += std::log(s[i]); else s[i] = T(1) / s[i];
+    s[i] = log ? std::log(s[i]) : T(1) / s[i];
   }
   for (int64_t j = 0; j < len; ++j)
     for_lanes<T>(w, [&](int64_t i, auto v) {
       using W = decltype(v);
-      (log ? W::loadu(x + j * inner + i) - W::loadu(m + i) : W::loadu(y + j * inner + i) * W::loadu(s + i))
+      (log ? (W::loadu(x + j * inner + i) - W::loadu(m + i)) - W::loadu(s + i) : W::loadu(y + j * inner + i) * W::loadu(s + i))
           .storeu(y + j * inner + i);
     });
 }

@@ -10,8 +10,12 @@ __all__ = ["sigmoid", "tanh", "relu", "relu_", "relu6", "leaky_relu", "leaky_rel
            "hardtanh_", "softplus", "softsign", "logsigmoid", "softmax", "log_softmax", "softmin", "glu"]
 
 
-def _maybe_inplace(input, out, inplace):
-    return input.copy_(out) if inplace else out
+def _apply(fn, input, inplace, *args):
+    """fn(input, *args), written into input when inplace. The op reads a copy when autograd needs the
+    original values for its backward (they are about to be overwritten)."""
+    if not inplace:
+        return fn(input, *args)
+    return input.copy_(fn(input.clone() if input.requires_grad else input, *args))
 
 
 def sigmoid(input):
@@ -31,11 +35,11 @@ def relu_(input):
 
 
 def relu6(input, inplace=False):
-    return _maybe_inplace(input, _C._relu6(input), inplace)
+    return _apply(_C._relu6, input, inplace)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    return _maybe_inplace(input, _C._leaky_relu(input, float(negative_slope)), inplace)
+    return _apply(_C._leaky_relu, input, inplace, float(negative_slope))
 
 
 def leaky_relu_(input, negative_slope=0.01):
@@ -58,7 +62,7 @@ def prelu(input, weight):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    return _maybe_inplace(input, _C._elu(input, float(alpha)), inplace)
+    return _apply(_C._elu, input, inplace, float(alpha))
 
 
 def elu_(input, alpha=1.0):
@@ -66,7 +70,7 @@ def elu_(input, alpha=1.0):
 
 
 def selu(input, inplace=False):
-    return _maybe_inplace(input, _C._selu(input), inplace)
+    return _apply(_C._selu, input, inplace)
 
 
 def selu_(input):
@@ -74,7 +78,7 @@ def selu_(input):
 
 
 def celu(input, alpha=1.0, inplace=False):
-    return _maybe_inplace(input, _C._celu(input, float(alpha)), inplace)
+    return _apply(_C._celu, input, inplace, float(alpha))
 
 
 def celu_(input, alpha=1.0):
@@ -86,23 +90,23 @@ def gelu(input, approximate="none"):
 
 
 def silu(input, inplace=False):
-    return _maybe_inplace(input, _C._silu(input), inplace)
+    return _apply(_C._silu, input, inplace)
 
 
 def mish(input, inplace=False):
-    return _maybe_inplace(input, _C._mish(input), inplace)
+    return _apply(_C._mish, input, inplace)
 
 
 def hardsigmoid(input, inplace=False):
-    return _maybe_inplace(input, _C._hardsigmoid(input), inplace)
+    return _apply(_C._hardsigmoid, input, inplace)
 
 
 def hardswish(input, inplace=False):
-    return _maybe_inplace(input, _C._hardswish(input), inplace)
+    return _apply(_C._hardswish, input, inplace)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return _maybe_inplace(input, _C._hardtanh(input, float(min_val), float(max_val)), inplace)
+    return _apply(_C._hardtanh, input, inplace, float(min_val), float(max_val))
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):

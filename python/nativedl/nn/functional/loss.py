@@ -10,6 +10,7 @@ import warnings
 
 from ... import _C
 from ..._creation import arange, full_like, ones_like, zeros_like
+from ..._dtypes import int64
 
 __all__ = ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "cross_entropy", "nll_loss", "kl_div", "poisson_nll_loss",
@@ -166,7 +167,7 @@ def _class_targets(name, input, target, ignore_index):
     (input as (N, C, ...), target as (N, ...), valid mask, unbatched flag)."""
     _check_float(name, "input", input)
     _check_tensor(name, "target", target)
-    if target.dtype != _C.int64:
+    if target.dtype != int64:
         raise TypeError(f"[{name}] class-index target must have dtype int64, got {target.dtype}"
                         + (" (for class probabilities, target must have the input's shape)"
                            if target.is_floating_point() else ""))
@@ -186,7 +187,7 @@ def _class_targets(name, input, target, ignore_index):
         raise ValueError(f"[{name}] expected target of shape {expected} for input {_shape(input)}, "
                          f"got {_shape(target)}")
     num_classes = input.shape[1]
-    valid = target != ignore_index
+    valid = target != ignore_index if ignore_index is not None else target == target
     bad = valid & ((target < 0) | (target >= num_classes))
     if target.numel() and bool(bad.any()):
         first = int(target[bad].reshape(-1)[0])
@@ -352,7 +353,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     reduction = _reduction(name, reduction, size_average, reduce)
     _check_float(name, "input", input)
     _check_tensor(name, "target", target)
-    if target.dtype != _C.int64:
+    if target.dtype != int64:
         raise TypeError(f"[{name}] target must have dtype int64, got {target.dtype}")
     _check_same_shape(name, input, target)
     if input.dim() not in (1, 2):
@@ -360,7 +361,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     unbatched = input.dim() == 1
     x, t = (input.unsqueeze(0), target.unsqueeze(0)) if unbatched else (input, target)
     num_classes = x.shape[1]
-    listed = _C.cumprod((t != -1).to(_C.int64), 1) > 0  # entries before the first -1
+    listed = _C.cumprod((t != -1).to(int64), 1) > 0  # entries before the first -1
     bad = listed & ((t < 0) | (t >= num_classes))
     if t.numel() and bool(bad.any()):
         raise IndexError(f"[{name}] target {int(t[bad].reshape(-1)[0])} is out of bounds for {num_classes} classes")
