@@ -268,8 +268,8 @@ def _cross_entropy_probs(input, target, weight, reduction, label_smoothing):
         weight = _class_weight(name, weight, num_classes, input)
         logp = logp * weight.reshape((num_classes,) + (1,) * (input.dim() - class_dim - 1))
     loss = -(logp * target).sum(class_dim)
-    if reduction == "mean":
-        return loss.sum() / max(loss.numel(), 1) if loss.numel() else loss.sum() * math.nan
+    if reduction == "mean" and loss.numel() == 0:
+        return loss.sum() * math.nan  # PyTorch: the mean over no samples is NaN
     return _reduce(loss, reduction)
 
 
