@@ -40,6 +40,7 @@ def is_binary(y_true, y_pred):
     return len(np.union1d(y_true, y_pred)) <= 2
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # scikit-learn's notes on single-label inputs
 @pytest.mark.parametrize("case", LABEL_CASES)
 def test_label_metrics(case):
     y_true, y_pred = LABEL_CASES[case]
@@ -78,6 +79,7 @@ def test_rates():
         assert M.false_positive_rate(y_true, y_pred) == (fp / (fp + tn) if fp + tn else 0.0)
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")  # scikit-learn: k >= n_classes is a perfect score
 def test_accuracy_from_scores_and_top_k():
     scores = rng.normal(size=(60, 4))
     scores[:5] = 0.0  # ties

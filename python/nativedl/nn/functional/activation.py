@@ -3,6 +3,8 @@
 The numerics are fused C++ kernels (nativedl._C); this module parses arguments. `inplace=True`
 writes the result into `input` and returns it, as PyTorch does.
 """
+import warnings
+
 from ... import _C
 
 __all__ = ["sigmoid", "tanh", "relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "prelu", "elu", "elu_",
@@ -127,7 +129,6 @@ def logsigmoid(input):
 
 def _softmax_dim(input, dim, name):
     if dim is None:  # PyTorch's legacy implicit choice (with a deprecation warning there)
-        import warnings
         warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
                       "Change the call to include dim=X as an argument.", stacklevel=3)
         return 0 if input.dim() in (0, 1, 3) else 1
