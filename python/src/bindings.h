@@ -39,6 +39,7 @@ void bind_indexing(py::module_& m, TensorClass& cls);  // also getitem/setitem b
 void bind_join(py::module_& m, TensorClass& cls);
 void bind_conv(py::module_& m, TensorClass& cls);
 void bind_nn(py::module_& m, TensorClass& cls);  // pooling, normalization, resampling, dropout
+void bind_activation(py::module_& m, TensorClass& cls);
 /// x[index] and x[index] = value with integer/boolean tensor, list or array items.
 Tensor getitem(const Tensor& self, py::handle index);
 void setitem(Tensor& self, py::handle index, py::handle value);

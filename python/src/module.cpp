@@ -40,4 +40,5 @@ PYBIND11_MODULE(_C, m) {
   bind_join(m, cls);
   bind_conv(m, cls);
   bind_nn(m, cls);
+  bind_activation(m, cls);
 }

@@ -1,5 +1,6 @@
 // Every op as a free function, one header per family.
 #pragma once
+#include "nativedl/ops/activation.h"
 #include "nativedl/ops/conv.h"
 #include "nativedl/ops/dropout.h"
 #include "nativedl/ops/elementwise.h"

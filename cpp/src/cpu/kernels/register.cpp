@@ -14,6 +14,7 @@ void register_conv_kernels();
 void register_pooling_kernels();
 void register_resample_kernels();
 void register_normalization_kernels();
+void register_activation_kernels();
 
 void register_kernels() {
   register_copy_kernels();
@@ -27,6 +28,7 @@ void register_kernels() {
   register_pooling_kernels();
   register_resample_kernels();
   register_normalization_kernels();
+  register_activation_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
