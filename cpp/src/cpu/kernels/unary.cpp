@@ -11,11 +11,23 @@ namespace {
   template <typename T> static T s(T x) { return expr; } \
   template <typename V> static V v(V x) { return x.map([](auto e) { return s(e); }); }
 
-struct exp_f { ND_MAPPED(T(std::exp(x))) };
+struct exp_f {
+  template <typename T> static T s(T x) { return T(std::exp(x)); }
+  template <typename V> static V v(V x) { return vexp(x); }
+};
 struct exp2_f { ND_MAPPED(T(std::exp2(x))) };
-struct expm1_f { ND_MAPPED(T(std::expm1(x))) };
-struct log_f { ND_MAPPED(T(std::log(x))) };
-struct log1p_f { ND_MAPPED(T(std::log1p(x))) };
+struct expm1_f {
+  template <typename T> static T s(T x) { return T(std::expm1(x)); }
+  template <typename V> static V v(V x) { return vexpm1(x); }
+};
+struct log_f {
+  template <typename T> static T s(T x) { return T(std::log(x)); }
+  template <typename V> static V v(V x) { return vlog(x); }
+};
+struct log1p_f {
+  template <typename T> static T s(T x) { return T(std::log1p(x)); }
+  template <typename V> static V v(V x) { return vlog1p(x); }
+};
 struct log2_f { ND_MAPPED(T(std::log2(x))) };
 struct log10_f { ND_MAPPED(T(std::log10(x))) };
 struct sin_f { ND_MAPPED(T(std::sin(x))) };
@@ -26,14 +38,20 @@ struct acos_f { ND_MAPPED(T(std::acos(x))) };
 struct atan_f { ND_MAPPED(T(std::atan(x))) };
 struct sinh_f { ND_MAPPED(T(std::sinh(x))) };
 struct cosh_f { ND_MAPPED(T(std::cosh(x))) };
-struct tanh_f { ND_MAPPED(T(std::tanh(x))) };
+struct tanh_f {
+  template <typename T> static T s(T x) { return T(std::tanh(x)); }
+  template <typename V> static V v(V x) { return vtanh(x); }
+};
 struct asinh_f { ND_MAPPED(T(std::asinh(x))) };
 struct acosh_f { ND_MAPPED(T(std::acosh(x))) };
 struct atanh_f { ND_MAPPED(T(std::atanh(x))) };
 struct erf_f { ND_MAPPED(T(std::erf(x))) };
 struct erfc_f { ND_MAPPED(T(std::erfc(x))) };
 // 1/(1+e^-x) overflows e^-x for very negative x but still gives the right limit 0.
-struct sigmoid_f { ND_MAPPED(T(T(1) / (T(1) + std::exp(-x)))) };
+struct sigmoid_f {
+  template <typename T> static T s(T x) { return T(T(1) / (T(1) + std::exp(-x))); }
+  template <typename V> static V v(V x) { return vsigmoid(x); }
+};
 struct sign_f { ND_MAPPED(T((T(0) < x) - (x < T(0)))) };
 struct frac_f { ND_MAPPED(T(x - std::trunc(x))) };
 
