@@ -14,6 +14,7 @@ from ._ops import *  # noqa: F401,F403  (every op bound in _C, under its PyTorch
 from ._C import _return_types as return_types  # noqa: F401  (max/min's (values, indices))
 from . import autograd
 from . import nn
+from . import optim
 from .autograd import no_grad, enable_grad, set_grad_enabled
 
 __build_info__ = {

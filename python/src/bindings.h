@@ -37,6 +37,7 @@ void bind_autograd(py::module_& m, TensorClass& cls);
 void bind_interop(py::module_& m, TensorClass& cls);
 void bind_indexing(py::module_& m, TensorClass& cls);  // also getitem/setitem below
 void bind_join(py::module_& m, TensorClass& cls);
+void bind_optim(py::module_& m);
 /// x[index] and x[index] = value with integer/boolean tensor, list or array items.
 Tensor getitem(const Tensor& self, py::handle index);
 void setitem(Tensor& self, py::handle index, py::handle value);

@@ -38,4 +38,5 @@ PYBIND11_MODULE(_C, m) {
   bind_interop(m, cls);
   bind_indexing(m, cls);
   bind_join(m, cls);
+  bind_optim(m);
 }

@@ -10,6 +10,7 @@ void register_reduce_kernels();
 void register_indexing_kernels();
 void register_gemm_kernels();
 void register_scan_kernels();
+void register_optim_kernels();
 
 void register_kernels() {
   register_copy_kernels();
@@ -19,6 +20,7 @@ void register_kernels() {
   register_indexing_kernels();
   register_gemm_kernels();
   register_scan_kernels();
+  register_optim_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
