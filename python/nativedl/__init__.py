@@ -15,6 +15,7 @@ from ._C import _return_types as return_types  # noqa: F401  (max/min's (values,
 from . import autograd
 from . import nn
 from . import metrics
+from . import optim
 from .autograd import no_grad, enable_grad, set_grad_enabled
 from .io import save, load
 

@@ -4,5 +4,6 @@
 #include "nativedl/dtype.h"
 #include "nativedl/errors.h"
 #include "nativedl/ops.h"
+#include "nativedl/optim.h"
 #include "nativedl/runtime.h"
 #include "nativedl/tensor.h"
