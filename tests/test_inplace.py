@@ -22,10 +22,10 @@ def check_inplace(method, a, others, expected):
             t, big = nd.from_numpy(a.copy()), None
         else:
             t, big = strided(a.copy())
-        ptr, version = t.data_ptr(), t._version()
+        ptr, version = t.data_ptr(), t._version
         r = getattr(t, method)(*others)
         assert r.data_ptr() == ptr and r.dtype == t.dtype and tuple(r.shape) == a.shape
-        assert t._version() > version
+        assert t._version > version
         np.testing.assert_allclose(t.numpy().astype(np.float64), np.asarray(expected).astype(a.dtype).astype(np.float64),
                                    rtol=1e-5, atol=1e-6, err_msg=f"{method} {layout}")
         if big is not None:

@@ -308,9 +308,9 @@ def test_step_bumps_version_and_records_no_history():
     p = param(0)
     opt = optim.SGD([p], lr=0.1)
     set_grad(p, np.ones(SHAPE))
-    v = p._version()
+    v = p._version
     opt.step()
-    assert p._version() > v
+    assert p._version > v
     assert p.is_leaf and p.grad_fn is None and p.requires_grad
 
 

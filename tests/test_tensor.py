@@ -252,10 +252,10 @@ def test_views_share_storage_and_version_counter():
     assert a[1, 2].item() == 100.0
     a[:, ::2].fill_(-1.0)
     np.testing.assert_array_equal(a.numpy()[:, 0], [-1, -1, -1])
-    v0 = a._version()
+    v0 = a._version
     a[1].add_(1)
-    assert a._version() > v0 and a[1]._version() == a._version() and views[2]._version() == a._version()
-    assert a.detach()._version() == a._version()
+    assert a._version > v0 and a[1]._version == a._version and views[2]._version == a._version
+    assert a.detach()._version == a._version
 
 
 def test_reshape_copies_only_when_needed():

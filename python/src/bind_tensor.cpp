@@ -101,7 +101,7 @@ void bind_tensor(py::module_& m, TensorClass& cls) {
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("storage_offset", &Tensor::offset)
       .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
-      .def("_version", &Tensor::version)
+      .def_property_readonly("_version", &Tensor::version)
       .def_property_readonly("_base_storage_id", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage.get()); })
       .def("stride", [](const Tensor& t, py::object dim) -> py::object {
         if (dim.is_none()) return py::tuple(py::cast(t.strides()));
