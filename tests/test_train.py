@@ -223,6 +223,22 @@ def test_fit_argument_errors():
         fit(model, loader, opt, lambda p, t: p - t, 1, verbose=False)
 
 
+def test_evaluate_returns_means_and_restores_mode():
+    model = nn.Linear(2, 2)
+    data = _classification_data(30)
+    result = evaluate(model, DataLoader(data, batch_size=7), F.cross_entropy, metrics=["accuracy"])
+    x, y = data.tensors
+    with nd.no_grad():
+        assert result["accuracy"] == pytest.approx(nd.metrics.accuracy(y, model(x)))
+        assert result["loss"] == pytest.approx(F.cross_entropy(model(x), y).item(), rel=1e-6)
+    assert model.training
+    with pytest.raises(ValueError, match=r"\[evaluate\] loader yielded no batches"):
+        evaluate(model, [], F.cross_entropy)
+    with pytest.raises(ValueError, match=r"\[evaluate\] unknown metric 'auc'"):
+        evaluate(model, DataLoader(data, batch_size=7), F.cross_entropy, metrics=["auc"])
+    assert model.training
+
+
 # ---------------------------------------------------------------- schedulers
 
 def test_scheduler_steps_once_per_epoch():

@@ -30,26 +30,26 @@ def _accuracy(y_pred, y_true):
 _NAMED_METRICS = {"accuracy": _accuracy}
 
 
-def _resolve_metrics(metrics):
+def _resolve_metrics(metrics, owner):
     """[(log key, fn(y_pred, y_true) -> float)] from names, callables, or a dict key -> name/callable."""
     items = metrics.items() if isinstance(metrics, dict) else ((None, m) for m in metrics)
     out = []
     for key, m in items:
         if isinstance(m, str):
             if m not in _NAMED_METRICS:
-                raise ValueError(f"[fit] unknown metric {m!r}; known names: {sorted(_NAMED_METRICS)}, or pass a "
+                raise ValueError(f"[{owner}] unknown metric {m!r}; known names: {sorted(_NAMED_METRICS)}, or pass a "
                                  f"callable (y_pred, y_true) -> float")
             key, fn = key or m, _NAMED_METRICS[m]
         elif callable(m):
             key, fn = key or getattr(m, "__name__", None), m
             if not key or not key.isidentifier():
-                raise ValueError(f"[fit] metric {m!r} has no usable name ({key!r}); pass metrics as a dict "
+                raise ValueError(f"[{owner}] metric {m!r} has no usable name ({key!r}); pass metrics as a dict "
                                  f"{{'name': fn}}")
         else:
-            raise TypeError(f"[fit] a metric must be a name or a callable (y_pred, y_true) -> float, got "
+            raise TypeError(f"[{owner}] a metric must be a name or a callable (y_pred, y_true) -> float, got "
                             f"{type(m).__name__}")
         if key == "loss" or key.startswith("val_") or key == "lr" or key in (k for k, _ in out):
-            raise ValueError(f"[fit] metric name {key!r} is reserved or given twice")
+            raise ValueError(f"[{owner}] metric name {key!r} is reserved or given twice")
         out.append((key, fn))
     return out
 
@@ -101,11 +101,11 @@ def _run_batch(model, loss_fn, metrics, batch):
     return loss, {k: fn(pred, target) for k, fn in metrics}, _batch_size(inputs, target)
 
 
-def _no_batches(name):
-    return ValueError(f"[fit] {name} yielded no batches")
+def _no_batches(owner, name):
+    return ValueError(f"[{owner}] {name} yielded no batches")
 
 
-def _evaluate(model, loader, loss_fn, metrics, progress=None):
+def _evaluate(model, loader, loss_fn, metrics, progress=None, owner="fit", name="val_loader"):
     """Mean loss and metrics of model over loader, in eval mode and without autograd; progress, if given, gets
     the running means after each batch."""
     model.eval()
@@ -117,7 +117,7 @@ def _evaluate(model, loader, loss_fn, metrics, progress=None):
             if progress is not None:
                 progress(avg.means())
     if avg.count == 0:
-        raise _no_batches("val_loader")
+        raise _no_batches(owner, name)
     return avg.means()
 
 
@@ -126,7 +126,8 @@ def evaluate(model, loader, loss_fn, metrics=()):
     train/eval mode is restored afterwards."""
     was_training = model.training
     try:
-        return _evaluate(model, loader, loss_fn, _resolve_metrics(metrics))
+        return _evaluate(model, loader, loss_fn, _resolve_metrics(metrics, "evaluate"), owner="evaluate",
+                         name="loader")
     finally:
         model.train(was_training)
 
@@ -340,7 +341,7 @@ def fit(model, train_loader, optimizer, loss_fn, epochs, val_loader=None, schedu
     """
     if not isinstance(epochs, int) or epochs < 0:
         raise ValueError(f"[fit] epochs must be an int >= 0, got {epochs!r}")
-    metrics = _resolve_metrics(metrics)
+    metrics = _resolve_metrics(metrics, "fit")
     plateau = scheduler is not None and _steps_on_metric(scheduler)
     history = History()
     callbacks = [history, *callbacks]
@@ -408,5 +409,5 @@ def _train_epoch(model, loader, bar, optimizer, loss_fn, metrics, callbacks):
         for cb in callbacks:
             cb.on_batch_end(i, {**batch_logs, "size": n})
     if avg.count == 0:
-        raise _no_batches("train_loader")
+        raise _no_batches("fit", "train_loader")
     return avg.means()
