@@ -447,14 +447,17 @@ def test_verbose_shows_progress_on_stderr(capfd):
 
 # ---------------------------------------------------------------- convergence
 
-def test_digits_mlp_converges_with_sgd_momentum():
+@pytest.mark.parametrize("make_optimizer", [
+    lambda params: nd.optim.SGD(params, lr=0.05, momentum=0.9),
+    lambda params: nd.optim.Adam(params, lr=3e-3),
+], ids=["sgd_momentum", "adam"])
+def test_digits_mlp_converges(make_optimizer):
     """A 2-layer MLP on scikit-learn's real 8x8 digits reaches >= 95 % accuracy on the held-out test split."""
-    pytest.importorskip("sklearn")
     nd.manual_seed(0)
     train = nd.data.datasets.load_digits(split="train")
     test = nd.data.datasets.load_digits(split="test")
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
-    opt = _ManualSGD(model.parameters(), lr=0.05, momentum=0.9)
+    opt = make_optimizer(model.parameters())
     loader = DataLoader(train, batch_size=32, shuffle=True, generator=nd.Generator().manual_seed(0))
     test_loader = DataLoader(test, batch_size=256)
     history = fit(model, loader, opt, nn.CrossEntropyLoss(), 8, val_loader=test_loader, metrics=["accuracy"],
