@@ -66,15 +66,18 @@ class _BatchNorm(_NormBase):
     def forward(self, input):
         self._check_input_dim(input)
         factor = 0.0 if self.momentum is None else self.momentum
-        if self.training and self.track_running_stats:
-            with no_grad():
-                self.num_batches_tracked.add_(1)
-            # momentum=None: a cumulative moving average, weight 1/n for the n-th batch.
-            factor = 1.0 / float(self.num_batches_tracked.item()) if self.momentum is None else self.momentum
+        counting = self.training and self.track_running_stats
+        if counting and self.momentum is None:
+            # A cumulative moving average: weight 1/n for the n-th batch (this one).
+            factor = 1.0 / float(self.num_batches_tracked.item() + 1)
         use_batch_stats = self.training or self.running_mean is None
         track = not self.training or self.track_running_stats
-        return F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
-                            self.weight, self.bias, use_batch_stats, factor, self.eps)
+        out = F.batch_norm(input, self.running_mean if track else None, self.running_var if track else None,
+                           self.weight, self.bias, use_batch_stats, factor, self.eps)
+        if counting:  # only once the batch was accepted: a refused input leaves every buffer as it was
+            with no_grad():
+                self.num_batches_tracked.add_(1)
+        return out
 
 
 class BatchNorm1d(_BatchNorm):
