@@ -86,6 +86,11 @@ FORWARD_CASES = [
      lambda m, x: F.layer_norm(x, (4, 5), W(m), B(m), 1e-3)),
     ("LayerNorm-nobias", lambda: nn.LayerNorm(5, bias=False), (2, 3, 5),
      lambda m, x: F.layer_norm(x, (5,), W(m), None)),
+    ("BatchNorm2d-nobias", lambda: nn.BatchNorm2d(3, bias=False), (2, 3, 4, 5),
+     lambda m, x: F.batch_norm(x, None, None, W(m), None, True)),
+    ("GroupNorm-nobias", lambda: nn.GroupNorm(3, 6, bias=False), (2, 6, 3), lambda m, x: F.group_norm(x, 3, W(m))),
+    ("InstanceNorm2d-nobias", lambda: nn.InstanceNorm2d(3, affine=True, bias=False), (2, 3, 4, 5),
+     lambda m, x: F.instance_norm(x, None, None, W(m))),
     ("GroupNorm", lambda: nn.GroupNorm(2, 6, eps=1e-4), (2, 6, 3, 3),
      lambda m, x: F.group_norm(x, 2, W(m), B(m), 1e-4)),
     ("InstanceNorm1d", lambda: nn.InstanceNorm1d(3, affine=True), (2, 3, 7),
@@ -223,6 +228,9 @@ def test_batchnorm_parameters_and_buffers(cls):
     plain = cls(4, affine=False, track_running_stats=False)
     assert list(plain.named_parameters()) == [] and list(plain.state_dict()) == []
     assert plain.weight is None and plain.running_mean is None and plain.num_batches_tracked is None
+    nobias = cls(4, bias=False)
+    assert list(nobias.state_dict()) == ["weight", "running_mean", "running_var", "num_batches_tracked"]
+    assert nobias.bias is None
     # reset_running_stats restores the initial values.
     m.running_mean.fill_(3.0)
     m.num_batches_tracked.fill_(7)
@@ -239,6 +247,7 @@ def test_norm_layers_parameters():
     gn = nn.GroupNorm(2, 6)
     assert list(gn.state_dict()) == ["weight", "bias"] and np_of(gn.weight).min() == 1
     assert list(nn.GroupNorm(2, 6, affine=False).state_dict()) == []
+    assert list(nn.GroupNorm(2, 6, bias=False).state_dict()) == ["weight"]
     inn = nn.InstanceNorm2d(3)
     assert list(inn.state_dict()) == [] and inn.running_mean is None
     inn = nn.InstanceNorm2d(3, affine=True, track_running_stats=True)
@@ -759,12 +768,17 @@ REPRS = [
     (lambda m: m.Conv1d(2, 4, 5, padding=2), "Conv1d(2, 4, kernel_size=(5,), stride=(1,), padding=(2,))"),
     (lambda m: m.ConvTranspose2d(4, 2, 4, stride=2, padding=1, output_padding=1),
      "ConvTranspose2d(4, 2, kernel_size=(4, 4), stride=(2, 2), padding=(1, 1), output_padding=(1, 1))"),
-    (lambda m: m.BatchNorm2d(16), "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)"),
+    (lambda m: m.BatchNorm2d(16), "BatchNorm2d(16, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)"),
     (lambda m: m.BatchNorm1d(4, momentum=None, affine=False),
-     "BatchNorm1d(4, eps=1e-05, momentum=None, affine=False, track_running_stats=True)"),
-    (lambda m: m.InstanceNorm2d(3), "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, track_running_stats=False)"),
-    (lambda m: m.LayerNorm(4), "LayerNorm((4,), eps=1e-05, elementwise_affine=True)"),
-    (lambda m: m.GroupNorm(2, 4), "GroupNorm(2, 4, eps=1e-05, affine=True)"),
+     "BatchNorm1d(4, eps=1e-05, momentum=None, affine=False, bias=False, track_running_stats=True)"),
+    (lambda m: m.BatchNorm2d(4, bias=False),
+     "BatchNorm2d(4, eps=1e-05, momentum=0.1, affine=True, bias=False, track_running_stats=True)"),
+    (lambda m: m.InstanceNorm2d(3), "InstanceNorm2d(3, eps=1e-05, momentum=0.1, affine=False, bias=False, "
+                                          "track_running_stats=False)"),
+    (lambda m: m.LayerNorm(4), "LayerNorm((4,), eps=1e-05, elementwise_affine=True, bias=True)"),
+    (lambda m: m.LayerNorm([2, 3], bias=False), "LayerNorm((2, 3), eps=1e-05, elementwise_affine=True, bias=False)"),
+    (lambda m: m.GroupNorm(2, 4), "GroupNorm(2, 4, eps=1e-05, affine=True, bias=True)"),
+    (lambda m: m.GroupNorm(2, 4, bias=False), "GroupNorm(2, 4, eps=1e-05, affine=True, bias=False)"),
     (lambda m: m.LocalResponseNorm(2), "LocalResponseNorm(2, alpha=0.0001, beta=0.75, k=1.0)"),
     (lambda m: m.MaxPool2d(2), "MaxPool2d(kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False)"),
     (lambda m: m.AvgPool2d(3, 2, 1), "AvgPool2d(kernel_size=3, stride=2, padding=1)"),
@@ -819,7 +833,7 @@ def test_repr_equals_torch(build, expected):
 def test_nested_repr():
     net = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2), nn.ReLU(inplace=True))
     assert repr(net) == ("Sequential(\n  (0): Conv2d(1, 2, kernel_size=(3, 3), stride=(1, 1))\n"
-                         "  (1): BatchNorm2d(2, eps=1e-05, momentum=0.1, affine=True, track_running_stats=True)\n"
+                         "  (1): BatchNorm2d(2, eps=1e-05, momentum=0.1, affine=True, bias=True, track_running_stats=True)\n"
                          "  (2): ReLU(inplace=True)\n)")
     assert repr(nn.DropConnect(nn.Linear(2, 3), 0.2)) == (
         "DropConnect(\n  p=0.2\n  (module): Linear(in_features=2, out_features=3, bias=True)\n)")
