@@ -111,6 +111,11 @@ std::shared_ptr<Node> record(const char* name, const TensorList& inputs, const T
 /// (a leaf that requires grad, or a view when autograd is involved).
 void check_inplace(const Tensor& self, const TensorList& others, const char* op);
 
+/// After an in-place op wrote `result`'s values into `self`: gives self the history of result
+/// (a view's base gets it too, see Note [In-place on views]); a result without history makes
+/// self a constant. Does nothing outside grad mode.
+void rebase_history(const Tensor& self, const Tensor& result);
+
 /// The edge a gradient for `t` flows into (its grad_fn, or its leaf accumulator).
 Edge gradient_edge(const Tensor& t);
 

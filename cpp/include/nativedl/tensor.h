@@ -86,6 +86,11 @@ struct TensorImpl {
   std::shared_ptr<VersionCounter> version = std::make_shared<VersionCounter>();
   std::unique_ptr<AutogradMeta> autograd;  // null until autograd touches the tensor
   bool is_view = false;
+  /// For views: the tensor whose storage they view (never itself a view), and the shared
+  /// version when this view's autograd history was last made from the base's.
+  /// See Note [In-place on views].
+  std::shared_ptr<TensorImpl> view_base;
+  uint32_t view_version = 0;
   /// A Python number turned into a 0-d tensor: it takes part in type promotion
   /// with the lowest priority, as in PyTorch.
   bool is_wrapped_number = false;

@@ -7,6 +7,7 @@
 
 #include "autograd/meta.h"
 #include "nativedl/nativedl.h"
+#include "ops/view_history.h"
 
 namespace nd {
 
@@ -123,6 +124,7 @@ bool any_requires_grad(const TensorList& ts) {
 }
 
 Edge gradient_edge(const Tensor& t) {
+  if (t.impl()->view_base) ops::refresh_view_history(t);
   if (t.grad_fn()) return {t.grad_fn(), t.output_nr()};
   if (t.requires_grad()) return {grad_accumulator(t), 0};
   return {};
@@ -150,10 +152,13 @@ void check_inplace(const Tensor& self, const TensorList& others, const char* op)
   if (!grad_mode_enabled()) return;
   ND_CHECK(!(self.is_leaf() && self.requires_grad()), Error, "[", op, "] a leaf tensor that requires grad "
            "is being used in an in-place operation; wrap it in no_grad() or use an out-of-place op");
-  if (self.impl()->is_view) {
-    ND_CHECK(!self.requires_grad() && !any_requires_grad(others), Error, "[", op, "] in-place "
-             "modification of a view is not differentiable here: the view shares memory with a base tensor "
-             "whose history would not see the change; use an out-of-place op (e.g. torch-style where/cat)");
+  const auto& base = self.impl()->view_base;
+  if (base && (self.requires_grad() || any_requires_grad(others))) {
+    const Tensor b(base);
+    ND_CHECK(!(b.is_leaf() && b.requires_grad()), Error, "[", op, "] a view of a leaf tensor that requires grad is "
+             "being used in an in-place operation; wrap it in no_grad() or modify a clone");
+    ND_CHECK(ops::view_history_rebasable(self), Error, "[", op, "] in-place modification of a view of a "
+             "non-contiguous base ", shape_str(b.shape()), " is not differentiable; use an out-of-place op");
   }
 }
 

@@ -45,7 +45,8 @@ Tensor Tensor::detach() const {
   impl->strides = impl_->strides;
   impl->dtype = impl_->dtype;
   impl->version = impl_->version;
-  impl->is_view = impl_->is_view;
+  // Detaching breaks history: the result is not a view in autograd's sense, so in-place
+  // ops on it never reach back into the base's graph.
   return Tensor(std::move(impl));
 }
 

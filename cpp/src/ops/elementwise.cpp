@@ -5,6 +5,7 @@
 #include "core/shape.h"
 #include "nativedl/nativedl.h"
 #include "ops/iter.h"
+#include "ops/view_history.h"
 
 namespace nd {
 
@@ -96,9 +97,19 @@ namespace autograd {
 /// Gives `self` the history of `result` (same shape and dtype) after `result`'s values
 /// were copied into it: an in-place op is the out-of-place op plus this.
 void rebase_history(const Tensor& self, const Tensor& result) {
-  AutogradMeta& m = meta(self);
-  m.grad_fn = result.grad_fn();
-  m.output_nr = result.output_nr();
+  if (!grad_mode_enabled()) return;
+  const auto& base = self.impl()->view_base;
+  if (base && (result.requires_grad() || Tensor(base).requires_grad()) && ops::view_history_rebasable(self)) {
+    ops::rebase_view_history(self, result);  // Note [In-place on views]
+    return;
+  }
+  if (result.requires_grad()) {
+    AutogradMeta& m = meta(self);
+    m.grad_fn = result.grad_fn();
+    m.output_nr = result.output_nr();
+  } else if (self.impl()->autograd && self.grad_fn()) {
+    meta(self).grad_fn = nullptr;  // overwritten by values without history: a constant now
+  }
 }
 }  // namespace autograd
 
@@ -110,7 +121,7 @@ static Tensor& assign_result(Tensor& self, const Tensor& result, const char* op)
   Tensor converted = to_dtype(result, self.dtype());
   raw_copy(self, converted);
   self.bump_version();
-  if (converted.requires_grad()) autograd::rebase_history(self, converted);
+  autograd::rebase_history(self, converted);
   return self;
 }
 
@@ -132,7 +143,7 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
   const bool overlaps = src.impl()->storage == self.impl()->storage;
   raw_copy(self, overlaps ? to_dtype(clone(src), src.dtype()) : src);
   self.bump_version();
-  if (self.impl()->autograd && self.grad_fn()) autograd::meta(self).grad_fn = nullptr;
+  autograd::rebase_history(self, self.detach());
   return self;
 }
 
@@ -140,7 +151,7 @@ Tensor& fill_(Tensor& self, Scalar value) {
   autograd::check_inplace(self, {}, "fill_");
   cpu::select(cpu::fill_stub)(ops::make_iter(self, {}, "fill_"), value.to_double(), value.to_int());
   self.bump_version();
-  if (self.impl()->autograd && self.grad_fn()) autograd::meta(self).grad_fn = nullptr;
+  autograd::rebase_history(self, self.detach());
   return self;
 }
 

@@ -173,9 +173,7 @@ void scatter_plan(Tensor& x, const Plan& p, const Tensor& values, bool accumulat
   cpu::select(cpu::index_scatter_stub)(make_index_iter(x, p, dense, op), accumulate);
 }
 
-void clear_history(const Tensor& x) {
-  if (x.impl()->autograd && x.grad_fn()) autograd::meta(x).grad_fn = nullptr;
-}
+void clear_history(const Tensor& x) { autograd::rebase_history(x, x.detach()); }
 
 }  // namespace
 

@@ -5,6 +5,7 @@
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "nativedl/nativedl.h"
+#include "ops/view_history.h"
 
 namespace nd {
 
@@ -19,6 +20,8 @@ Tensor as_strided(const Tensor& x, const Shape& shape, const Shape& strides, int
   impl->dtype = x.dtype();
   impl->version = x.impl()->version;
   impl->is_view = true;
+  impl->view_base = x.impl()->view_base ? x.impl()->view_base : x.impl_ptr();
+  impl->view_version = x.version();
   return Tensor(std::move(impl));
 }
 
@@ -35,6 +38,73 @@ static Tensor view_scatter(const Tensor& g, const Shape& base_shape, const ViewF
   record("ViewScatterBackward", {g}, {base}, [make](const TensorList& gg) { return TensorList{make(gg[0])}; });
   return base;
 }
+
+// Note [In-place on views]
+// An in-place op on a view changes its base too, so the base's history must see it, as in
+// PyTorch: the base gets a CopySlices node (its old history outside the view's region, the
+// op's result inside it) and the view becomes a fresh as_strided view of the new base.
+// Other views of the base made earlier still carry history from before the write; each
+// view remembers the version it was made at and, when used after a write, regenerates its
+// history from the base (autograd::gradient_edge calls refresh_view_history).
+// Regions are mapped through storage offsets, so this needs a contiguous base.
+
+namespace {
+
+struct ViewGeometry {
+  Shape shape, strides;
+  int64_t rel_offset;  // from the base's first element
+  Tensor of(const Tensor& b) const { return as_strided(b, shape, strides, b.offset() + rel_offset); }
+};
+
+ViewGeometry geometry(const Tensor& view, const Tensor& base) {
+  return {view.shape(), view.strides(), view.offset() - base.offset()};
+}
+
+// Gives `view` the history "as_strided view of base" (base's current history).
+void attach_view_history(const Tensor& view, const Tensor& base) {
+  const ViewGeometry geo = geometry(view, base);
+  const Shape base_shape = base.shape();
+  autograd::record("AsStridedBackward0", {base}, {view}, [geo, base_shape](const TensorList& g) {
+    return TensorList{view_scatter(contiguous(g[0]), base_shape, [geo](const Tensor& b) { return geo.of(b); })};
+  });
+  view.impl()->view_version = view.version();
+}
+
+}  // namespace
+
+namespace ops {
+
+bool view_history_rebasable(const Tensor& view) {
+  const auto& base = view.impl()->view_base;
+  return base != nullptr && Tensor(base).is_contiguous();
+}
+
+void rebase_view_history(const Tensor& view, const Tensor& result) {
+  Tensor base(view.impl()->view_base);
+  const ViewGeometry geo = geometry(view, base);
+  Tensor outside;  // 1 outside the view's region, 0 inside
+  {
+    NoGradGuard no_grad;
+    outside = ones(base.shape(), result.dtype());
+    Tensor region = geo.of(outside);
+    fill_(region, Scalar(0.0));
+  }
+  autograd::record("CopySlices", {base, result}, {base}, [geo, outside](const TensorList& g) {
+    const Tensor gc = contiguous(g[0]);
+    return TensorList{gc * outside, contiguous(geo.of(gc))};
+  });
+  attach_view_history(view, base);
+}
+
+void refresh_view_history(const Tensor& view) {
+  TensorImpl* impl = view.impl();
+  if (!impl->view_base || impl->view_version == view.version() || !grad_mode_enabled()) return;
+  Tensor base(impl->view_base);
+  if (!base.requires_grad() || !base.is_contiguous()) return;
+  attach_view_history(view, base);
+}
+
+}  // namespace ops
 
 static Tensor make_view(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset,
                         const char* name, FunctionNode::Backward bw) {
