@@ -41,4 +41,5 @@ PYBIND11_MODULE(_C, m) {
   bind_conv(m, cls);
   bind_nn(m, cls);
   bind_activation(m, cls);
+  bind_rnn(m, cls);
 }

@@ -15,6 +15,7 @@ void register_pooling_kernels();
 void register_resample_kernels();
 void register_normalization_kernels();
 void register_activation_kernels();
+void register_rnn_kernels();
 
 void register_kernels() {
   register_copy_kernels();
@@ -29,6 +30,7 @@ void register_kernels() {
   register_resample_kernels();
   register_normalization_kernels();
   register_activation_kernels();
+  register_rnn_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
