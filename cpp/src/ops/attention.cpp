@@ -1,6 +1,6 @@
 // Scaled dot-product attention composed of ops (so it is differentiable twice): the scale is
 // applied to q (smaller than the scores), the mask is applied in place on the fresh score
-// matrix, and the softmax is the only other (L, S) tensor.
+// matrix when nothing records history, and the softmax is the only other (L, S) tensor.
 #include <cmath>
 
 #include "core/shape.h"
@@ -26,6 +26,13 @@ std::vector<Tensor> attention_with_weights(const Tensor& q, const Tensor& k, con
   ND_CHECK(dropout_p >= 0 && dropout_p <= 1, ValueError, "[", op, "] dropout_p must be in [0, 1], got ", dropout_p);
   const double s = scale ? *scale : 1.0 / std::sqrt(double(E));
   Tensor scores = matmul(q * Scalar(s), mT(k));
+  // In place on the fresh scores unless autograd records (scores may be a view of the GEMM
+  // output) or the mask broadcasts the scores to a larger shape.
+  const bool grad = grad_mode_enabled() && (q.requires_grad() || k.requires_grad() ||
+                                            (mask.defined() && mask.requires_grad()));
+  auto in_place = [&](const Tensor& m) {
+    return !grad && core::broadcast_shapes(scores.shape(), m.shape(), op) == scores.shape();
+  };
   Tensor drop;  // positions that take no part, as a bool mask
   if (is_causal) drop = triu(ones({L, S}, DType::Bool), 1);
   if (mask.defined()) {
@@ -34,13 +41,12 @@ std::vector<Tensor> attention_with_weights(const Tensor& q, const Tensor& k, con
     } else {
       ND_CHECK(mask.dtype() == q.dtype(), TypeError, "[", op, "] attn_mask must be bool or of the query's dtype ",
                dtype_name(q.dtype()), ", got ", dtype_name(mask.dtype()));
-      // In place unless the mask broadcasts the scores to a larger shape.
-      if (core::broadcast_shapes(scores.shape(), mask.shape(), op) == scores.shape()) add_(scores, mask);
+      if (in_place(mask)) add_(scores, mask);
       else scores = scores + mask;
     }
   }
   if (drop.defined()) {
-    if (core::broadcast_shapes(scores.shape(), drop.shape(), op) == scores.shape()) masked_fill_(scores, drop, Scalar(-INFINITY));
+    if (in_place(drop)) masked_fill_(scores, drop, Scalar(-INFINITY));
     else scores = masked_fill(scores, drop, Scalar(-INFINITY));
   }
   Tensor attn = softmax(scores, -1);
