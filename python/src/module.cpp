@@ -42,4 +42,5 @@ PYBIND11_MODULE(_C, m) {
   bind_nn(m, cls);
   bind_activation(m, cls);
   bind_optim(m);
+  bind_rnn(m, cls);
 }

@@ -15,7 +15,7 @@ from typing import Callable, Optional, Sequence
 import numpy as np
 
 FAMILIES = ["elementwise", "view", "creation", "reduction", "linalg", "indexing", "join", "conv", "pooling",
-            "normalization", "resample", "dropout", "activation", "loss"]
+            "normalization", "resample", "dropout", "activation", "loss", "rnn"]
 
 
 @dataclass

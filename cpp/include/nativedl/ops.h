@@ -1,9 +1,11 @@
 // Every op as a free function, one header per family.
 #pragma once
 #include "nativedl/ops/activation.h"
+#include "nativedl/ops/attention.h"
 #include "nativedl/ops/conv.h"
 #include "nativedl/ops/dropout.h"
 #include "nativedl/ops/elementwise.h"
+#include "nativedl/ops/embedding.h"
 #include "nativedl/ops/indexing.h"
 #include "nativedl/ops/join.h"
 #include "nativedl/ops/linalg.h"
@@ -11,4 +13,5 @@
 #include "nativedl/ops/pooling.h"
 #include "nativedl/ops/reduction.h"
 #include "nativedl/ops/resample.h"
+#include "nativedl/ops/rnn.h"
 #include "nativedl/ops/view.h"

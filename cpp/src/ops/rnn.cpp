@@ -1,0 +1,497 @@
+// Recurrent cells and sequence layers: checks, the GEMMs, the C++ time loop forward and
+// backward (BPTT), autograd records (Note [Recurrent step layout] in cpu/rnn_kernels.h).
+//
+// Note [Recurrent sequence backward]
+// A layer's forward keeps, per time step, the activated gates, the state h_t (and c_t, and
+// the LSTM projection input r_t). Its backward walks time in reverse; the gradient buffer G
+// (T, B, P) starts as the output gradient (0 at padded steps) and each step adds its
+// gradient w.r.t. the previous state into G's previous slot (one GEMM with W_hh plus the
+// kernel's direct part), so G[t] is complete when step t is reached. Weight gradients are
+// then whole-sequence GEMMs: dW_ih = dGi^T X, dX = dGi W_ih, dW_hh from dGh and the states
+// shifted by one step, dW_hr = G^T R. The node's backward is not made of ops, so it is
+// first-order: under create_graph it raises; the cells are differentiable to any order.
+#include <cstring>
+
+#include "autograd/meta.h"
+#include "core/shape.h"
+#include "cpu/gemm.h"
+#include "cpu/rnn_kernels.h"
+#include "nativedl/nativedl.h"
+
+namespace nd {
+
+namespace cpu {
+DispatchStub<RnnForwardKernel> rnn_forward_stub;
+DispatchStub<RnnBackwardKernel> rnn_backward_stub;
+}  // namespace cpu
+
+using autograd::record;
+using cpu::RnnMode;
+
+namespace {
+
+const char* mode_name(RnnMode m) {
+  switch (m) {
+    case RnnMode::Tanh: return "rnn_tanh";
+    case RnnMode::Relu: return "rnn_relu";
+    case RnnMode::Lstm: return "lstm";
+    case RnnMode::Gru: return "gru";
+  }
+  return "rnn";
+}
+
+RnnMode parse_mode(const std::string& s) {
+  if (s == "RNN_TANH") return RnnMode::Tanh;
+  if (s == "RNN_RELU") return RnnMode::Relu;
+  if (s == "LSTM") return RnnMode::Lstm;
+  if (s == "GRU") return RnnMode::Gru;
+  throw ValueError("[rnn] mode must be 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU', got '" + s + "'");
+}
+
+// Element `elems` of a contiguous tensor's buffer.
+void* at(const Tensor& t, int64_t elems) {
+  return static_cast<char*>(t.data_ptr()) + elems * int64_t(t.element_size());
+}
+
+// c = op(a) op(b) (+ c when accumulate) on row-major raw buffers.
+void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void* b,
+          int64_t ldb, bool accumulate, void* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  if (dt == DType::Float32)
+    cpu::sgemm(ta, tb, m, n, k, 1.0f, static_cast<const float*>(a), lda, static_cast<const float*>(b), ldb,
+               accumulate ? 1.0f : 0.0f, static_cast<float*>(c), ldc);
+  else
+    cpu::dgemm(ta, tb, m, n, k, 1.0, static_cast<const double*>(a), lda, static_cast<const double*>(b), ldb,
+               accumulate ? 1.0 : 0.0, static_cast<double*>(c), ldc);
+}
+
+// Each of `rows` rows of dst (row length row.numel()) set to `row`.
+void broadcast_rows(void* dst, const Tensor& row, int64_t rows) {
+  const size_t n = size_t(row.numel()) * row.element_size();
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(static_cast<char*>(dst) + size_t(r) * n, row.data_ptr(), n);
+}
+
+Tensor opt_contiguous(const Tensor& t) { return t.defined() ? contiguous(t) : t; }
+
+// x W^T + b through ops (the cells: autograd differentiates the projections).
+Tensor project(const Tensor& x, const Tensor& w, const Tensor& b) {
+  return b.defined() ? addmm(b, x, t(w)) : mm(x, t(w));
+}
+
+// ---------------------------------------------------------------- cells
+
+// The gate math as ops, for double backward (the cells' backward under create_graph).
+TensorList composed_gates(RnnMode mode, const Tensor& gi, const Tensor& gh, const Tensor& hx, const Tensor& cx) {
+  switch (mode) {
+    case RnnMode::Tanh: return {tanh(gi + gh)};
+    case RnnMode::Relu: return {relu(gi + gh)};
+    case RnnMode::Lstm: {
+      const TensorList g = chunk(gi + gh, 4, 1);
+      const Tensor c = sigmoid(g[1]) * cx + sigmoid(g[0]) * tanh(g[2]);
+      return {sigmoid(g[3]) * tanh(c), c};
+    }
+    case RnnMode::Gru: {
+      const TensorList a = chunk(gi, 3, 1), b = chunk(gh, 3, 1);
+      const Tensor r = sigmoid(a[0] + b[0]), z = sigmoid(a[1] + b[1]), n = tanh(a[2] + r * b[2]);
+      return {n + z * (hx - n)};
+    }
+  }
+  return {};
+}
+
+// The fused gate op of one cell step: inputs gi, gh (B, G*H) and hx (GRU), cx (LSTM) (B, H);
+// returns {h'} or {h', c'}.
+TensorList cell_gates(RnnMode mode, const Tensor& gi, const Tensor& gh, const Tensor& hx, const Tensor& cx) {
+  const bool lstm = mode == RnnMode::Lstm, gru = mode == RnnMode::Gru;
+  const int64_t B = gi.shape()[0], H = gi.shape()[1] / cpu::rnn_gate_count(mode);
+  const DType dt = gi.dtype();
+  Tensor h = empty({B, H}, dt), c = lstm ? empty({B, H}, dt) : Tensor{};
+  Tensor gates = (lstm || gru) ? empty({B, 4 * H}, dt) : Tensor{};
+  cpu::RnnStepArgs a{mode, dt, B, H, H, false, nullptr, 0};
+  if (B > 0 && H > 0)
+    cpu::select(cpu::rnn_forward_stub)(a, gi.data_ptr(), gh.data_ptr(), gru ? hx.data_ptr() : nullptr,
+                                       lstm ? cx.data_ptr() : nullptr, gates.defined() ? gates.data_ptr() : nullptr,
+                                       h.data_ptr(), lstm ? c.data_ptr() : nullptr, nullptr);
+  TensorList outs = lstm ? TensorList{h, c} : TensorList{h};
+  const Tensor hx_in = gru ? hx : Tensor{}, cx_in = lstm ? cx : Tensor{};
+  SavedTensor sgi(gi), sgh(gh), shx(hx_in), scx(cx_in), sh(h, 0), sc(c, 1);
+  std::string name = std::string(mode_name(mode)) + "_cellBackward0";
+  record(name.c_str(), {gi, gh, hx_in, cx_in}, outs, [=](const TensorList& g) -> TensorList {
+    const Tensor gi_s = sgi.unpack(), gh_s = sgh.unpack();
+    const Tensor hx_s = shx.defined() ? shx.unpack() : Tensor{}, cx_s = scx.defined() ? scx.unpack() : Tensor{};
+    if (grad_mode_enabled()) {  // create_graph: through the ops, differentiable again
+      TensorList ins, all{gi_s, gh_s, hx_s, cx_s};
+      std::vector<size_t> pos;
+      for (size_t k = 0; k < all.size(); ++k)
+        if (all[k].defined() && all[k].requires_grad()) { ins.push_back(all[k]); pos.push_back(k); }
+      TensorList res(4);
+      if (ins.empty()) return res;
+      const TensorList gr = autograd::grad(composed_gates(mode, gi_s, gh_s, hx_s, cx_s), ins, g, true, true, true);
+      for (size_t k = 0; k < pos.size(); ++k) res[pos[k]] = gr[k];
+      return res;
+    }
+    const Tensor dh = contiguous(g[0]);
+    Tensor dc = lstm ? clone(contiguous(g[1])) : Tensor{};
+    Tensor dgi = empty({B, cpu::rnn_gate_count(mode) * H}, dt), dgh = gru ? empty(dgi.shape(), dt) : dgi;
+    Tensor dhx = gru ? zeros({B, H}, dt) : Tensor{};
+    const Tensor hn = sh.unpack(), cn = sc.defined() ? sc.unpack() : Tensor{};
+    if (B > 0 && H > 0)
+      cpu::select(cpu::rnn_backward_stub)(a, gates.defined() ? gates.data_ptr() : nullptr,
+                                          gru ? hx_s.data_ptr() : nullptr, lstm ? cx_s.data_ptr() : nullptr,
+                                          hn.data_ptr(), lstm ? cn.data_ptr() : nullptr, dh.data_ptr(),
+                                          dh.data_ptr(), lstm ? dc.data_ptr() : nullptr, dgi.data_ptr(),
+                                          gru ? dgh.data_ptr() : nullptr, gru ? dhx.data_ptr() : nullptr);
+    return {dgi, dgh, dhx, dc};
+  });
+  return outs;
+}
+
+void check_float(const Tensor& t, DType dt, const char* op, const char* arg) {
+  ND_CHECK(is_floating(t.dtype()), TypeError, "[", op, "] ", arg, " must be floating point, got ",
+           dtype_name(t.dtype()));
+  ND_CHECK(t.dtype() == dt, TypeError, "[", op, "] ", arg, " has dtype ", dtype_name(t.dtype()),
+           " but input has dtype ", dtype_name(dt));
+}
+
+void check_shape(const Tensor& t, const Shape& want, const char* op, const char* arg, const std::string& ctx) {
+  ND_CHECK(t.shape() == want, ValueError, "[", op, "] expected ", arg, " of shape ", shape_str(want), ", got ",
+           shape_str(t.shape()), ctx);
+}
+
+TensorList cell(RnnMode mode, const Tensor& input, const Tensor& hx_in, const Tensor& cx_in, const Tensor& w_ih,
+                const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh) {
+  const std::string op_s = std::string(mode_name(mode)) + "_cell";
+  const char* op = op_s.c_str();
+  const bool lstm = mode == RnnMode::Lstm;
+  ND_CHECK(input.dim() == 1 || input.dim() == 2, ValueError, "[", op,
+           "] expected input of shape (batch, input_size) or (input_size), got ", shape_str(input.shape()));
+  check_float(input, input.dtype(), op, "input");
+  const DType dt = input.dtype();
+  const bool unbatched = input.dim() == 1;
+  const Tensor x = unbatched ? unsqueeze(input, 0) : input;
+  const int64_t G = cpu::rnn_gate_count(mode), B = x.shape()[0], I = x.shape()[1];
+  ND_CHECK(w_ih.dim() == 2 && w_ih.shape()[0] % G == 0, ValueError, "[", op, "] weight_ih must be (", G,
+           "*hidden_size, input_size), got ", shape_str(w_ih.shape()));
+  const int64_t H = w_ih.shape()[0] / G;
+  ND_CHECK(w_ih.shape()[1] == I, ValueError, "[", op, "] input ", shape_str(input.shape()), " has ", I,
+           " features in its last dim but weight_ih ", shape_str(w_ih.shape()), " expects input_size=", w_ih.shape()[1]);
+  check_float(w_ih, dt, op, "weight_ih");
+  check_float(w_hh, dt, op, "weight_hh");
+  check_shape(w_hh, {G * H, H}, op, "weight_hh", "");
+  for (const auto& [b, name] : {std::pair{b_ih, "bias_ih"}, std::pair{b_hh, "bias_hh"}})
+    if (b.defined()) { check_float(b, dt, op, name); check_shape(b, {G * H}, op, name, ""); }
+  const Shape state = unbatched ? Shape{H} : Shape{B, H};
+  const std::string ctx = " (input " + shape_str(input.shape()) + ", hidden_size=" + std::to_string(H) + ")";
+  if (hx_in.defined()) { check_float(hx_in, dt, op, "hx"); check_shape(hx_in, state, op, "hx", ctx); }
+  if (cx_in.defined()) { check_float(cx_in, dt, op, "cx"); check_shape(cx_in, state, op, "cx", ctx); }
+  auto batched = [&](const Tensor& s) {
+    return s.defined() ? contiguous(unbatched ? unsqueeze(s, 0) : s) : zeros({B, H}, dt);
+  };
+  const Tensor hx = batched(hx_in), cx = lstm ? batched(cx_in) : Tensor{};
+  const Tensor gi = contiguous(project(x, w_ih, b_ih)), gh = contiguous(project(hx, w_hh, b_hh));
+  TensorList outs = cell_gates(mode, gi, gh, hx, cx);
+  if (unbatched)
+    for (auto& o : outs) o = squeeze(o, std::vector<int64_t>{0});
+  return outs;
+}
+
+// ---------------------------------------------------------------- sequences
+
+// One layer in one direction over (T, B, I).
+struct Layer {
+  RnnMode mode;
+  int64_t T, B, I, H, P, G;
+  bool reverse, proj;
+  int64_t time(int64_t step) const { return reverse ? T - 1 - step : step; }
+  int64_t prev(int64_t t) const { return reverse ? t + 1 : t - 1; }
+  int64_t GH() const { return G * H; }
+  int64_t GS() const { return mode == RnnMode::Gru ? 4 * H : G * H; }  // saved gate row
+};
+
+struct Weights {
+  Tensor w_ih, w_hh, b_ih, b_hh, w_hr;
+};
+
+// Forward workspace kept for the backward.
+struct Saved {
+  Tensor gates, hs, cs, rs;  // (T, B, GS), (T, B, P) states, (T, B, H) cells, (T, B, H) LSTM r
+};
+
+TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, const Tensor& h0, const Tensor& c0,
+                          const Weights& w, const Saved& sv, const Tensor& lengths) {
+  const bool lstm = L.mode == RnnMode::Lstm, gru = L.mode == RnnMode::Gru;
+  const int64_t T = L.T, B = L.B, H = L.H, P = L.P, GH = L.GH(), GS = L.GS(), TB = T * B;
+  const DType dt = x.dtype();
+  // G: the gradient w.r.t. each step's state (Note [Recurrent sequence backward]).
+  Tensor G = empty({T, B, P}, dt);
+  if (lengths.defined()) {
+    const Tensor valid = lt(unsqueeze(arange(0, T, 1, TensorOptions(DType::Int64)), 1), unsqueeze(lengths, 0));
+    copy_(G, where(unsqueeze(valid, 2), g[0], zeros({}, dt)));
+  } else {
+    copy_(G, g[0]);
+  }
+  Tensor last = select(G, 0, L.time(T - 1));
+  add_(last, g[1]);
+  Tensor dc = lstm ? clone(contiguous(g[2])) : Tensor{};
+  Tensor dgi = empty({T, B, GH}, dt), dgh = gru ? empty({T, B, GH}, dt) : dgi;
+  Tensor dh0 = zeros({B, P}, dt), dr = L.proj ? empty({B, H}, dt) : Tensor{};
+  cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, lengths.defined() ? lengths.data<int64_t>() : nullptr, 0};
+  const auto bwd = cpu::select(cpu::rnn_backward_stub);
+  for (int64_t s = T - 1; s >= 0; --s) {
+    const int64_t t = L.time(s), tp = L.prev(t);
+    void* dstate = at(G, t * B * P);
+    if (L.proj) gemm(dt, false, false, B, H, P, dstate, P, w.w_hr.data_ptr(), H, false, dr.data_ptr(), H);
+    const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
+    const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
+    void* dprev = s == 0 ? dh0.data_ptr() : at(G, tp * B * P);
+    a.t = t;
+    if (B > 0 && H > 0)
+      bwd(a, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr, hp, cp, at(sv.hs, t * B * P),
+          lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? dr.data_ptr() : dstate, dstate,
+          lstm ? dc.data_ptr() : nullptr, at(dgi, t * B * GH), gru ? at(dgh, t * B * GH) : nullptr, dprev);
+    gemm(dt, false, false, B, P, GH, at(dgh, t * B * GH), GH, w.w_hh.data_ptr(), P, true, dprev, P);
+  }
+  Tensor dx = empty({T, B, L.I}, dt), dw_ih = empty({GH, L.I}, dt), dw_hh = empty({GH, P}, dt);
+  gemm(dt, false, false, TB, L.I, GH, dgi.data_ptr(), GH, w.w_ih.data_ptr(), L.I, false, dx.data_ptr(), L.I);
+  gemm(dt, true, false, GH, L.I, TB, dgi.data_ptr(), GH, x.data_ptr(), L.I, false, dw_ih.data_ptr(), L.I);
+  // dW_hh = sum_t dGh[t]^T h_prev(t): the first step's h_prev is h0, the others are states.
+  gemm(dt, true, false, GH, P, B, at(dgh, L.time(0) * B * GH), GH, h0.data_ptr(), P, false, dw_hh.data_ptr(), P);
+  gemm(dt, true, false, GH, P, (T - 1) * B, at(dgh, (L.reverse ? 0 : 1) * B * GH), GH,
+       at(sv.hs, (L.reverse ? 1 : 0) * B * P), P, true, dw_hh.data_ptr(), P);
+  Tensor dw_hr;
+  if (L.proj) {
+    dw_hr = empty({P, H}, dt);
+    gemm(dt, true, false, P, H, TB, G.data_ptr(), P, sv.rs.data_ptr(), H, false, dw_hr.data_ptr(), H);
+  }
+  Tensor db_ih, db_hh;
+  if (w.b_ih.defined()) {
+    db_ih = sum(reshape(dgi, {TB, GH}), {0});
+    db_hh = gru ? sum(reshape(dgh, {TB, GH}), {0}) : db_ih;
+  }
+  return {dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr};
+}
+
+// Runs one layer and direction over x (T, B, I); returns {output (T, B, P), h_n, c_n}.
+TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, const Tensor& c0, const Weights& w,
+                         const Tensor& lengths) {
+  const bool lstm = L.mode == RnnMode::Lstm, gru = L.mode == RnnMode::Gru;
+  const int64_t T = L.T, B = L.B, H = L.H, P = L.P, GH = L.GH(), GS = L.GS(), TB = T * B;
+  const DType dt = x.dtype();
+  Saved sv;
+  Tensor out = empty({T, B, P}, dt), hn, cn;
+  {
+    NoGradGuard no_grad;
+    // All time steps' input projections in one GEMM; b_hh folds in too except for the GRU,
+    // whose n block of the hidden projection is scaled by r.
+    Tensor gi = empty({T, B, GH}, dt);
+    const Tensor bias_i = !w.b_ih.defined() ? Tensor{} : gru ? w.b_ih : contiguous(w.b_ih + w.b_hh);
+    if (bias_i.defined()) broadcast_rows(gi.data_ptr(), bias_i, TB);
+    gemm(dt, false, true, TB, GH, L.I, x.data_ptr(), L.I, w.w_ih.data_ptr(), L.I, bias_i.defined(), gi.data_ptr(), GH);
+    sv.gates = (lstm || gru) ? empty({T, B, GS}, dt) : Tensor{};
+    sv.hs = empty({T, B, P}, dt);
+    sv.cs = lstm ? empty({T, B, H}, dt) : Tensor{};
+    sv.rs = L.proj ? empty({T, B, H}, dt) : Tensor{};
+    Tensor gh = empty({B, GH}, dt);
+    const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
+    cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, len, 0};
+    const auto fwd = cpu::select(cpu::rnn_forward_stub);
+    const size_t row = size_t(P) * x.element_size();
+    for (int64_t s = 0; s < T; ++s) {
+      const int64_t t = L.time(s), tp = L.prev(t);
+      const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
+      const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
+      if (gru && w.b_hh.defined()) broadcast_rows(gh.data_ptr(), w.b_hh, B);
+      gemm(dt, false, true, B, GH, P, hp, P, w.w_hh.data_ptr(), P, gru && w.b_hh.defined(), gh.data_ptr(), GH);
+      a.t = t;
+      char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
+      char* out_t = static_cast<char*>(at(out, t * B * P));
+      if (B > 0 && H > 0)
+        fwd(a, at(gi, t * B * GH), gh.data_ptr(), hp, cp, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr,
+            L.proj ? at(sv.rs, t * B * H) : hs_t, lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
+      if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0
+        gemm(dt, false, true, B, P, H, at(sv.rs, t * B * H), H, w.w_hr.data_ptr(), H, false, hs_t, P);
+        for (int64_t b = 0; b < B; ++b) {
+          if (len != nullptr && len[b] <= t) {
+            std::memcpy(hs_t + b * row, static_cast<const char*>(hp) + b * row, row);
+            std::memset(out_t + b * row, 0, row);
+          } else {
+            std::memcpy(out_t + b * row, hs_t + b * row, row);
+          }
+        }
+      }
+    }
+    const int64_t t_last = L.time(T - 1);
+    hn = clone(select(sv.hs, 0, t_last));
+    cn = lstm ? clone(select(sv.cs, 0, t_last)) : Tensor{};
+  }
+  TensorList outs = lstm ? TensorList{out, hn, cn} : TensorList{out, hn};
+  SavedTensor sx(x), sh0(h0), sc0(c0), swi(w.w_ih), swh(w.w_hh), swr(w.w_hr);
+  const Weights wb{Tensor{}, Tensor{}, w.b_ih, w.b_hh, Tensor{}};
+  std::string name = std::string(mode_name(L.mode)) + "Backward0";
+  record(name.c_str(), {x, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, w.w_hr}, outs,
+         [=](const TensorList& g) -> TensorList {
+    ND_CHECK(!grad_mode_enabled(), Error, "[", mode_name(L.mode),
+             "] backward with create_graph=True through a whole sequence is not supported (its BPTT is "
+             "first-order); use the cells (", mode_name(L.mode), "_cell) for higher-order gradients");
+    const Weights ws{swi.unpack(), swh.unpack(), wb.b_ih, wb.b_hh, swr.defined() ? swr.unpack() : Tensor{}};
+    const Tensor gn_c = g.size() > 2 ? g[2] : Tensor{};
+    return layer_backward(L, {g[0], g[1], gn_c}, sx.unpack(), sh0.unpack(), sc0.defined() ? sc0.unpack() : Tensor{},
+                          ws, sv, lengths);
+  });
+  return outs;
+}
+
+// Shape checks of the whole-sequence op; messages name the argument, its dim and the layout.
+struct SeqDims {
+  int64_t T, B, I, H, P, G, D, L;
+};
+
+std::string layout(bool unbatched, bool batch_first) {
+  return unbatched ? "(seq_len, input_size)" : batch_first ? "(batch, seq_len, input_size)" : "(seq_len, batch, input_size)";
+}
+
+void check_state(const Tensor& s, const char* arg, const Shape& want, const Tensor& input, bool unbatched,
+                 bool batch_first, DType dt, const char* op) {
+  if (!s.defined()) return;
+  check_float(s, dt, op, arg);
+  if (s.shape() == want) return;
+  const std::string where = "input " + shape_str(input.shape()) + " read as " + layout(unbatched, batch_first);
+  if (!unbatched && s.dim() == 3 && s.shape()[0] == want[0] && s.shape()[2] == want[2]) {
+    const int64_t bdim = batch_first ? 0 : 1, tdim = 1 - bdim;
+    std::string hint;
+    if (s.shape()[1] == input.shape()[tdim])
+      hint = std::string("; dim ") + std::to_string(tdim) + " of the input has that size: did you mean batch_first=" +
+             (batch_first ? "False" : "True") + "?";
+    throw ValueError(std::string("[") + op + "] " + arg + " " + shape_str(s.shape()) + " has batch size " +
+                     std::to_string(s.shape()[1]) + " in dim 1, but the batch size is " + std::to_string(want[1]) +
+                     " (dim " + std::to_string(bdim) + " of the " + where + ", batch_first=" +
+                     (batch_first ? "True" : "False") + ")" + hint);
+  }
+  throw ValueError(std::string("[") + op + "] expected " + arg + " of shape " + shape_str(want) + " for the " + where +
+                   ", got " + shape_str(s.shape()));
+}
+
+}  // namespace
+
+Tensor rnn_tanh_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                     const Tensor& b_hh) {
+  return cell(RnnMode::Tanh, input, hx, {}, w_ih, w_hh, b_ih, b_hh)[0];
+}
+
+Tensor rnn_relu_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                     const Tensor& b_hh) {
+  return cell(RnnMode::Relu, input, hx, {}, w_ih, w_hh, b_ih, b_hh)[0];
+}
+
+std::vector<Tensor> lstm_cell(const Tensor& input, const Tensor& hx, const Tensor& cx, const Tensor& w_ih,
+                              const Tensor& w_hh, const Tensor& b_ih, const Tensor& b_hh) {
+  return cell(RnnMode::Lstm, input, hx, cx, w_ih, w_hh, b_ih, b_hh);
+}
+
+Tensor gru_cell(const Tensor& input, const Tensor& hx, const Tensor& w_ih, const Tensor& w_hh, const Tensor& b_ih,
+                const Tensor& b_hh) {
+  return cell(RnnMode::Gru, input, hx, {}, w_ih, w_hh, b_ih, b_hh)[0];
+}
+
+std::vector<Tensor> rnn(const std::string& mode_s, const Tensor& input, const std::vector<Tensor>& hx,
+                        const std::vector<Tensor>& params, bool has_biases, int64_t num_layers, double dropout_p,
+                        bool train, bool bidirectional, bool batch_first, int64_t proj_size, const Tensor& lengths) {
+  const RnnMode mode = parse_mode(mode_s);
+  const char* op = mode_name(mode);
+  const bool lstm = mode == RnnMode::Lstm;
+  ND_CHECK(input.dim() == 2 || input.dim() == 3, ValueError, "[", op, "] expected a 3-d (batched) or 2-d (unbatched) ",
+           "input, got shape ", shape_str(input.shape()));
+  check_float(input, input.dtype(), op, "input");
+  const DType dt = input.dtype();
+  ND_CHECK(num_layers >= 1, ValueError, "[", op, "] num_layers must be >= 1, got ", num_layers);
+  ND_CHECK(proj_size >= 0 && (proj_size == 0 || lstm), ValueError, "[", op,
+           "] proj_size must be >= 0 and is only supported by LSTM, got ", proj_size);
+  ND_CHECK(dropout_p >= 0 && dropout_p <= 1, ValueError, "[", op, "] dropout must be in [0, 1], got ", dropout_p);
+  const bool unbatched = input.dim() == 2;
+  const Tensor x0 = unbatched ? unsqueeze(input, 1) : batch_first ? transpose(input, 0, 1) : input;
+  SeqDims d{};
+  d.T = x0.shape()[0];
+  d.B = x0.shape()[1];
+  d.I = x0.shape()[2];
+  d.G = cpu::rnn_gate_count(mode);
+  d.D = bidirectional ? 2 : 1;
+  d.L = num_layers;
+  const size_t per = 2 + (has_biases ? 2 : 0) + (proj_size > 0 ? 1 : 0);
+  ND_CHECK(params.size() == per * size_t(d.L * d.D), ValueError, "[", op, "] expected ", per * size_t(d.L * d.D),
+           " parameter tensors for num_layers=", d.L, ", bidirectional=", bidirectional ? "True" : "False",
+           ", bias=", has_biases ? "True" : "False", ", proj_size=", proj_size, ", got ", params.size());
+  ND_CHECK(params[0].dim() == 2 && params[0].shape()[0] % d.G == 0, ValueError, "[", op, "] weight_ih_l0 must be (",
+           d.G, "*hidden_size, input_size), got ", shape_str(params[0].shape()));
+  d.H = params[0].shape()[0] / d.G;
+  d.P = proj_size > 0 ? proj_size : d.H;
+  ND_CHECK(d.I == params[0].shape()[1], ValueError, "[", op, "] input.size(-1) must be equal to input_size: input ",
+           shape_str(input.shape()), " read as ", layout(unbatched, batch_first), " has ", d.I,
+           " features in its last dim, but weight_ih_l0 expects input_size=", params[0].shape()[1]);
+  ND_CHECK(d.T > 0, ValueError, "[", op, "] input ", shape_str(input.shape()), " has no time steps");
+  const int64_t LD = d.L * d.D;
+  const Tensor h0 = hx.size() > 0 ? hx[0] : Tensor{}, c0 = hx.size() > 1 ? hx[1] : Tensor{};
+  ND_CHECK(hx.size() <= (lstm ? 2u : 1u), ValueError, "[", op, "] expected at most ", lstm ? 2 : 1,
+           " initial state tensors, got ", hx.size());
+  check_state(h0, "h0", unbatched ? Shape{LD, d.P} : Shape{LD, d.B, d.P}, input, unbatched, batch_first, dt, op);
+  check_state(c0, "c0", unbatched ? Shape{LD, d.H} : Shape{LD, d.B, d.H}, input, unbatched, batch_first, dt, op);
+  Tensor len;
+  if (lengths.defined()) {
+    ND_CHECK(lengths.dtype() == DType::Int64 && lengths.dim() == 1 && lengths.shape()[0] == d.B, ValueError, "[", op,
+             "] lengths must be an int64 tensor of shape (", d.B, "), got ", dtype_name(lengths.dtype()), " ",
+             shape_str(lengths.shape()));
+    len = contiguous(lengths);
+    const int64_t* l = len.data<int64_t>();
+    for (int64_t b = 0; b < d.B; ++b)
+      ND_CHECK(l[b] >= 0 && l[b] <= d.T, ValueError, "[", op, "] lengths[", b, "]=", l[b],
+               " is outside [0, ", d.T, "] (the sequence length)");
+  }
+  const Tensor h0b = h0.defined() && unbatched ? unsqueeze(h0, 1) : h0;
+  const Tensor c0b = c0.defined() && unbatched ? unsqueeze(c0, 1) : c0;
+  Tensor layer_in = contiguous(x0);
+  TensorList hns, cns;
+  for (int64_t l = 0; l < d.L; ++l) {
+    TensorList outs_dir;
+    for (int64_t dir = 0; dir < d.D; ++dir) {
+      const int64_t idx = l * d.D + dir;
+      const Tensor* p = params.data() + size_t(idx) * per;
+      Weights w{contiguous(p[0]), contiguous(p[1]), has_biases ? contiguous(p[2]) : Tensor{},
+                has_biases ? contiguous(p[3]) : Tensor{}, proj_size > 0 ? contiguous(p[per - 1]) : Tensor{}};
+      const int64_t in_size = layer_in.shape()[2];
+      const std::string sfx = std::to_string(l) + (dir ? "_reverse" : "");
+      check_float(w.w_ih, dt, op, ("weight_ih_l" + sfx).c_str());
+      check_shape(w.w_ih, {d.G * d.H, in_size}, op, ("weight_ih_l" + sfx).c_str(), "");
+      check_float(w.w_hh, dt, op, ("weight_hh_l" + sfx).c_str());
+      check_shape(w.w_hh, {d.G * d.H, d.P}, op, ("weight_hh_l" + sfx).c_str(), "");
+      for (const auto& [b, nm] : {std::pair{w.b_ih, "bias_ih_l"}, std::pair{w.b_hh, "bias_hh_l"}})
+        if (b.defined()) {
+          check_float(b, dt, op, (nm + sfx).c_str());
+          check_shape(b, {d.G * d.H}, op, (nm + sfx).c_str(), "");
+        }
+      if (w.w_hr.defined()) {
+        check_float(w.w_hr, dt, op, ("weight_hr_l" + sfx).c_str());
+        check_shape(w.w_hr, {d.P, d.H}, op, ("weight_hr_l" + sfx).c_str(), "");
+      }
+      const Tensor hi = h0b.defined() ? contiguous(select(h0b, 0, idx)) : zeros({d.B, d.P}, dt);
+      const Tensor ci = !lstm ? Tensor{} : c0b.defined() ? contiguous(select(c0b, 0, idx)) : zeros({d.B, d.H}, dt);
+      const Layer L{mode, d.T, d.B, in_size, d.H, d.P, d.G, dir == 1, proj_size > 0};
+      TensorList r = layer_forward(L, layer_in, hi, ci, w, len);
+      outs_dir.push_back(r[0]);
+      hns.push_back(r[1]);
+      if (lstm) cns.push_back(r[2]);
+    }
+    Tensor out = d.D == 2 ? cat(outs_dir, 2) : outs_dir[0];
+    if (dropout_p > 0 && train && l + 1 < d.L) out = dropout(out, dropout_p, true);
+    layer_in = contiguous(out);
+  }
+  Tensor output = layer_in, h_n = stack(hns, 0), c_n = lstm ? stack(cns, 0) : Tensor{};
+  if (unbatched) {
+    output = squeeze(output, std::vector<int64_t>{1});
+    h_n = squeeze(h_n, std::vector<int64_t>{1});
+    if (lstm) c_n = squeeze(c_n, std::vector<int64_t>{1});
+  } else if (batch_first) {
+    output = transpose(output, 0, 1);
+  }
+  return lstm ? std::vector<Tensor>{output, h_n, c_n} : std::vector<Tensor>{output, h_n};
+}
+
+}  // namespace nd
