@@ -232,11 +232,15 @@ void gemm_packed(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<c
 
 // ------------------------------------------------------------------ unpacked path
 
-// Row i of C, columns [j0, j0 + w): vectorized along j (B rows contiguous), w <= 4 vectors.
+// Vectors per strip of the unpacked path: 4 of 256 bits or fewer, 2 of 512 bits, so that
+// small products (32 columns) still fill a whole strip.
+template <typename T> constexpr int kStripVecs = sizeof(Vec<T>) >= 64 ? 2 : 4;
+
+// Row i of C, columns [j0, j0 + w): vectorized along j (B rows contiguous), w <= kStripVecs vectors.
 template <typename T>
 void axpy_strip(int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c, int64_t i, int64_t j0, int64_t w) {
   using V = Vec<T>;
-  constexpr int kVecs = 4;
+  constexpr int kVecs = kStripVecs<T>;
   if (w == kVecs * V::size) {
     V acc[kVecs];
     for (int v = 0; v < kVecs; ++v) acc[v] = V(T(0));
@@ -279,7 +283,7 @@ template <typename T> T dot_contiguous(const T* x, const T* y, int64_t k) {
 // products (vectorized when A's rows and B's columns are contiguous).
 template <typename T>
 void gemm_unpacked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
-  constexpr int64_t W = 4 * Vec<T>::size;
+  constexpr int64_t W = kStripVecs<T> * Vec<T>::size;
   // Size-1 dims get stride 0, so the layout tests below only see dims that matter.
   if (m == 1) a.rs = c.rs = 0;
   if (n == 1) b.cs = c.cs = 0;
