@@ -18,6 +18,7 @@ DispatchStub<WhereKernel> where_stub;
 
 namespace scalar { void register_kernels(); }
 namespace avx2 { void register_kernels(); }
+namespace avx512 { void register_kernels(); }
 
 void register_all_kernels() {
   static std::once_flag once;
@@ -25,20 +26,27 @@ void register_all_kernels() {
     scalar::register_kernels();
     // The AVX2 file's own code may use AVX instructions: only run it on a CPU that has them.
     if (core::cpu_has_avx2_fma()) avx2::register_kernels();
+    if (core::cpu_has_avx512()) avx512::register_kernels();
   });
 }
 
 static Isa detect_isa() {
-  Isa best = core::cpu_has_avx2_fma() ? Isa::Avx2 : Isa::Scalar;
+  const Isa best = core::cpu_has_avx512()     ? Isa::Avx512
+                   : core::cpu_has_avx2_fma() ? Isa::Avx2
+                                              : Isa::Scalar;
   const char* env = std::getenv("NATIVEDL_ISA");
   if (env == nullptr || *env == '\0') return best;
   std::string want(env);
   if (want == "scalar") return Isa::Scalar;
   if (want == "avx2") {
-    ND_CHECK(best == Isa::Avx2, Error, "[nativedl] NATIVEDL_ISA=avx2 but this CPU lacks AVX2/FMA");
+    ND_CHECK(best >= Isa::Avx2, Error, "[nativedl] NATIVEDL_ISA=avx2 but this CPU lacks AVX2/FMA");
     return Isa::Avx2;
   }
-  throw ValueError("[nativedl] NATIVEDL_ISA must be 'scalar' or 'avx2', got '" + want + "'");
+  if (want == "avx512") {
+    ND_CHECK(best == Isa::Avx512, Error, "[nativedl] NATIVEDL_ISA=avx512 but this CPU (or OS) lacks AVX-512 F/BW/VL/DQ");
+    return Isa::Avx512;
+  }
+  throw ValueError("[nativedl] NATIVEDL_ISA must be 'scalar', 'avx2' or 'avx512', got '" + want + "'");
 }
 
 Isa active_isa() {
@@ -46,7 +54,13 @@ Isa active_isa() {
   return isa;
 }
 
-const char* isa_name(Isa isa) { return isa == Isa::Avx2 ? "avx2" : "scalar"; }
+const char* isa_name(Isa isa) {
+  switch (isa) {
+    case Isa::Avx512: return "avx512";
+    case Isa::Avx2: return "avx2";
+    default: return "scalar";
+  }
+}
 
 #define ND_NAME_ENTRY(name) #name,
 static const char* kUnaryNames[] = {ND_UNARY_FLOAT_OPS(ND_NAME_ENTRY) ND_UNARY_ANY_OPS(ND_NAME_ENTRY)};

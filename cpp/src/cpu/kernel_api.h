@@ -2,7 +2,8 @@
 // and the dispatch stubs that run-time CPU detection fills.
 //
 // Note [ISA namespaces]
-// Kernel files under cpu/kernels/ are compiled once per ISA (scalar, avx2) with different
+// Kernel files under cpu/kernels/ are compiled once per ISA (scalar, avx2; avx512 for the
+// few kernels in its set) with different
 // flags. An inline function or template instantiated in two such copies is one symbol to the
 // linker, which may keep the AVX2 copy for both: the scalar path would then run AVX2 code.
 // So everything those files define or include lives in namespace nd::cpu::NATIVEDL_ISA,
@@ -31,13 +32,14 @@ struct ElementwiseIter {
 };
 
 /// Instruction sets with a compiled kernel set; the index into DispatchStub::fns.
-enum class Isa : int { Scalar = 0, Avx2 = 1 };
-constexpr int kNumIsas = 2;
+enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
+constexpr int kNumIsas = 3;
 
-/// One function pointer per ISA; kernels register themselves, ops call through select().
+/// One function pointer per ISA; kernels register themselves, ops call through select(),
+/// which falls back to the next lower ISA with a kernel (avx512 -> avx2 -> scalar).
 template <typename Fn> struct DispatchStub { Fn fns[kNumIsas] = {}; };
 
-/// The ISA chosen at startup: the best the CPU supports, or NATIVEDL_ISA=scalar|avx2.
+/// The ISA chosen at startup: the best the CPU supports, or NATIVEDL_ISA=scalar|avx2|avx512.
 Isa active_isa();
 const char* isa_name(Isa isa);
 /// Registers every kernel set once; active_isa() calls it.

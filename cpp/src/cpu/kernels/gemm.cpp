@@ -4,12 +4,14 @@
 // The float kernels follow the BLIS/GotoBLAS scheme. B is cut into KC x NC blocks packed
 // into NR-wide column panels, A into MC x KC blocks packed into MR-tall row panels; a
 // register-blocked micro-kernel multiplies one A panel by one B panel, keeping the MR x NR
-// tile of C in 2 * MR vector registers (AVX2 float: 6 x 16 in 12 ymm registers plus two
-// B vectors and one broadcast A value, 15 of 16 registers). A B panel (KC x NR) stays in
-// L1 while the A panels of a block (MC x KC) stream from L2; the B block (KC x NC) sits in
-// L3. Packing reads operands through their strides, so a transposed operand costs nothing
-// extra. Threads split the MC blocks of C. Tiny products, and matrix-vector shapes where
-// packing would cost as much as the arithmetic, take an unpacked path instead.
+// tile of C in registers (AVX2 float: 6 x 16 in 12 ymm registers plus two B vectors and one
+// broadcast A value; AVX-512: 8 x 32 in 16 zmm registers). A B panel (KC x NR) stays in L1
+// while the A panels of a block (MC x KC) stream from L2; the B block (KC x NC) sits in L3,
+// or in L2 when the thread has a single A block to multiply it with. Packing reads operands
+// through their strides, so a transposed operand costs nothing extra. Threads split C into
+// a grid of rectangles (see gemm_packed), one parallel region per GEMM. Tiny products, and
+// matrix-vector shapes where packing would cost as much as the arithmetic, take an
+// unpacked path instead.
 #include <omp.h>
 
 #include <algorithm>
@@ -31,13 +33,19 @@ constexpr int64_t kSmallMacs = 32 * 32 * 32;
 
 template <typename T> struct Blocking {
   using V = Vec<T>;
-  static constexpr int MR = 6;
-  static constexpr int NR = 2 * V::size;
+  // The C tile is MR x NR = MR x (2 vectors), all in registers: 6 x 2 of the 16 256-bit
+  // registers (plus 2 B vectors and a broadcast A value), or 8 x 2 of the 32 512-bit ones.
+  static constexpr int NV = 2;
+  static constexpr int NR = NV * V::size;
+  static constexpr int MR = sizeof(V) >= 64 ? 8 : 6;
+  // A B panel (KC x NR) stays in L1 (48 KiB here): 16 KiB (AVX2 float) to 32 KiB (AVX-512).
   static constexpr int64_t KC = 256;
-  // An A block of MC x KC (144 KiB) fits in L2 next to the streaming B panels.
-  static constexpr int64_t MC = sizeof(T) == 4 ? 144 : 72;
-  // A B block of KC x NC (4 MiB) fits in L3.
-  static constexpr int64_t NC = sizeof(T) == 4 ? 4096 : 2048;
+  // An A block (MC x KC) takes a quarter of the 1 MiB L2.
+  static constexpr int64_t MC = (256 * 1024 / (KC * sizeof(T))) / MR * MR;
+  // The B block (KC x NC): several MiB in L3 when many A blocks reuse it; in L2 when the
+  // thread's share of C has one A block only, so packed B is written to and read from L2.
+  static constexpr int64_t NC_L3 = 16 * 1024 * 1024 / (KC * sizeof(T)) / 4;
+  static constexpr int64_t NC_L2 = 512 * 1024 / (KC * sizeof(T));
 };
 
 /// A strided matrix view: element (i, j) is p[i * rs + j * cs].
@@ -48,17 +56,23 @@ template <typename T> struct Mat {
   Mat t() const { return {p, cs, rs}; }
 };
 
-/// 64-byte aligned scratch memory for packed panels.
-template <typename T> struct Scratch {
-  T* p;
-  explicit Scratch(int64_t n)
-      : p(static_cast<T*>(std::aligned_alloc(64, (size_t(n) * sizeof(T) + 63) / 64 * 64))) {
-    if (p == nullptr) throw std::bad_alloc();
+/// 64-byte aligned scratch for packed panels, one per thread and use, kept between calls:
+/// fresh multi-MiB buffers would page-fault on every GEMM.
+template <typename T, int Use> T* scratch(int64_t n) {
+  struct Buffer {
+    T* p = nullptr;
+    int64_t cap = 0;
+    ~Buffer() { std::free(p); }
+  };
+  thread_local Buffer buf;
+  if (buf.cap < n) {
+    std::free(buf.p);
+    buf.p = static_cast<T*>(std::aligned_alloc(64, (size_t(n) * sizeof(T) + 63) / 64 * 64));
+    buf.cap = buf.p == nullptr ? 0 : n;
+    if (buf.p == nullptr) throw std::bad_alloc();
   }
-  ~Scratch() { std::free(p); }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-};
+  return buf.p;
+}
 
 // c = alpha * v + beta * c, with beta == 0 not reading c.
 template <typename T> inline void update(T& c, T v, T alpha, T beta) {
@@ -105,26 +119,40 @@ void pack_b(Mat<const T> b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int6
 template <typename T>
 void micro_kernel(int64_t kc, const T* ap, const T* bp, Mat<T> c, int64_t mr, int64_t nr, T alpha, T beta) {
   using V = Vec<T>;
-  constexpr int MR = Blocking<T>::MR, NR = Blocking<T>::NR;
-  V acc[MR][2];
-#pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = V(T(0));
+  constexpr int MR = Blocking<T>::MR, NV = Blocking<T>::NV, NR = Blocking<T>::NR;
+  const bool full = mr == MR && nr == NR && c.cs == 1;
+  // The C tile is needed only after the k loop: start fetching its rows now.
+  if (full) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i) {
+      __builtin_prefetch(&c.at(i, 0), 1);
+      __builtin_prefetch(&c.at(i, NR - 1), 1);
+    }
+  }
+  V acc[MR][NV];
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+    for (int h = 0; h < NV; ++h) acc[i][h] = V(T(0));
   for (int64_t p = 0; p < kc; ++p) {
-    const V b0 = V::loadu(bp), b1 = V::loadu(bp + V::size);
-#pragma GCC unroll 6
+    V b[NV];
+#pragma GCC unroll 4
+    for (int h = 0; h < NV; ++h) b[h] = V::loadu(bp + h * V::size);
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
       const V ai(ap[i]);
-      acc[i][0] = vfmadd(ai, b0, acc[i][0]);
-      acc[i][1] = vfmadd(ai, b1, acc[i][1]);
+#pragma GCC unroll 4
+      for (int h = 0; h < NV; ++h) acc[i][h] = vfmadd(ai, b[h], acc[i][h]);
     }
     ap += MR;
     bp += NR;
   }
   const V va(alpha), vb(beta);
-  if (mr == MR && nr == NR && c.cs == 1) {
-#pragma GCC unroll 6
+  if (full) {
+#pragma GCC unroll 16
     for (int i = 0; i < MR; ++i) {
-      for (int h = 0; h < 2; ++h) {
+#pragma GCC unroll 4
+      for (int h = 0; h < NV; ++h) {
         T* cp = &c.at(i, h * V::size);
         const V r = acc[i][h] * va;
         (beta == T(0) ? r : vfmadd(vb, V::loadu(cp), r)).storeu(cp);
@@ -134,64 +162,85 @@ void micro_kernel(int64_t kc, const T* ap, const T* bp, Mat<T> c, int64_t mr, in
   }
   T tile[MR * NR];
   for (int i = 0; i < MR; ++i)
-    for (int h = 0; h < 2; ++h) acc[i][h].storeu(tile + i * NR + h * V::size);
+    for (int h = 0; h < NV; ++h) acc[i][h].storeu(tile + i * NR + h * V::size);
   for (int64_t i = 0; i < mr; ++i)
     for (int64_t j = 0; j < nr; ++j) update(c.at(i, j), tile[i * NR + j], alpha, beta);
 }
 
-// Number of MC-blocks m is cut into: at most MC rows each, and a multiple of the thread
-// count when rows allow, so threads get equal shares.
-template <typename T> int64_t row_block(int64_t m, int64_t n, int64_t k) {
-  constexpr int MR = Blocking<T>::MR;
-  int64_t blocks = (m + Blocking<T>::MC - 1) / Blocking<T>::MC;
-  const int64_t threads = m * n * k >= 2 * kParallelMacs && !omp_in_parallel() ? get_num_threads() : 1;
-  const int64_t max_blocks = (m + MR - 1) / MR;
-  blocks = std::min(max_blocks, (blocks + threads - 1) / threads * threads);
-  const int64_t rows = (m + blocks - 1) / blocks;
-  return (rows + MR - 1) / MR * MR;
-}
-
+// The sequential blocked product on one thread: loops jc (NC) > pc (KC) > ic (MC) > jr (NR)
+// > ir (MR) around the micro-kernel, with this thread's packing buffers.
 template <typename T>
-void gemm_packed(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
+void gemm_blocked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
   using B = Blocking<T>;
-  const int64_t mc_rows = row_block<T>(m, n, k);
-  const int64_t m_blocks = (m + mc_rows - 1) / mc_rows;
-  Scratch<T> bbuf(B::KC * ((std::min(B::NC, n) + B::NR - 1) / B::NR * B::NR));
-  for (int64_t jc = 0; jc < n; jc += B::NC) {
-    const int64_t nc = std::min(B::NC, n - jc);
-    const int64_t n_panels = (nc + B::NR - 1) / B::NR;
-    for (int64_t pc = 0; pc < k; pc += B::KC) {
-      const int64_t kc = std::min(B::KC, k - pc);
+  const int64_t nc_max = std::min(m <= B::MC ? B::NC_L2 : B::NC_L3, (n + B::NR - 1) / B::NR * B::NR);
+  const int64_t mc_max = std::min(B::MC, (m + B::MR - 1) / B::MR * B::MR);
+  T* bbuf = scratch<T, 0>(B::KC * nc_max);
+  T* abuf = scratch<T, 1>(mc_max * B::KC);
+
+  // Equal k blocks: a short last one would pay the C tile's loads and stores for little work.
+  const int64_t kc_max = (k + (k + B::KC - 1) / B::KC - 1) / ((k + B::KC - 1) / B::KC);
+  for (int64_t jc = 0; jc < n; jc += nc_max) {
+    const int64_t nc = std::min(nc_max, n - jc);
+    for (int64_t pc = 0; pc < k; pc += kc_max) {
+      const int64_t kc = std::min(kc_max, k - pc);
       const T beta_k = pc == 0 ? beta : T(1);  // later k blocks accumulate onto the first
-      core::parallel_for(0, n_panels, std::max<int64_t>(1, kParallelMacs / (kc * B::NR * m)),
-                         [&](int64_t pb, int64_t pe) { pack_b(b, pc, kc, jc, nc, pb, pe, bbuf.p); });
-      const int64_t grain = std::max<int64_t>(1, kParallelMacs / (mc_rows * nc * kc));
-      core::parallel_for(0, m_blocks, grain, [&](int64_t blk_b, int64_t blk_e) {
-        Scratch<T> abuf(mc_rows * kc);
-        for (int64_t blk = blk_b; blk < blk_e; ++blk) {
-          const int64_t ic = blk * mc_rows, mc = std::min(mc_rows, m - ic);
-          pack_a(a, ic, mc, pc, kc, abuf.p);
-          for (int64_t jr = 0; jr < nc; jr += B::NR) {
-            const T* bp = bbuf.p + jr * kc;
-            for (int64_t ir = 0; ir < mc; ir += B::MR) {
-              Mat<T> tile{&c.at(ic + ir, jc + jr), c.rs, c.cs};
-              micro_kernel(kc, abuf.p + ir * kc, bp, tile, std::min<int64_t>(B::MR, mc - ir),
-                           std::min<int64_t>(B::NR, nc - jr), alpha, beta_k);
-            }
+      pack_b(b, pc, kc, jc, nc, 0, (nc + B::NR - 1) / B::NR, bbuf);
+      for (int64_t ic = 0; ic < m; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, m - ic);
+        pack_a(a, ic, mc, pc, kc, abuf);
+        for (int64_t jr = 0; jr < nc; jr += B::NR) {
+          for (int64_t ir = 0; ir < mc; ir += B::MR) {
+            Mat<T> tile{&c.at(ic + ir, jc + jr), c.rs, c.cs};
+            micro_kernel(kc, abuf + ir * kc, bbuf + jr * kc, tile, std::min<int64_t>(B::MR, mc - ir),
+                         std::min<int64_t>(B::NR, nc - jr), alpha, beta_k);
           }
         }
-      });
+      }
     }
   }
 }
 
+// Threads split C into a tm x tn grid of rectangles, each computed by gemm_blocked alone:
+// one parallel region per GEMM, no barriers. A thread packs its rows of A and its columns
+// of B, so the grid minimizes m / tm + n / tn (the packing each thread does); a skinny C
+// (conv shapes: 64 rows, thousands of columns) is thereby split along n.
+template <typename T>
+void gemm_packed(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
+  using B = Blocking<T>;
+  const int64_t threads = m * n * k >= 2 * kParallelMacs && !omp_in_parallel() ? get_num_threads() : 1;
+  const int64_t m_tiles = (m + B::MR - 1) / B::MR, n_tiles = (n + B::NR - 1) / B::NR;
+  int64_t tm = 1, tn = 1;
+  double best = -1;
+  for (int64_t gm = 1; gm <= threads; ++gm) {
+    const int64_t gn = threads / gm;
+    if (gm * gn != threads || gm > m_tiles || gn > n_tiles) continue;
+    const double cost = double(m) / gm + double(n) / gn;
+    if (best < 0 || cost < best) best = cost, tm = gm, tn = gn;
+  }
+  const int64_t rows = (m_tiles + tm - 1) / tm * B::MR, cols = (n_tiles + tn - 1) / tn * B::NR;
+  core::parallel_for(0, tm * tn, 1, [&](int64_t rb, int64_t re) {
+    for (int64_t r = rb; r < re; ++r) {
+      const int64_t i0 = (r / tn) * rows, j0 = (r % tn) * cols;
+      if (i0 >= m || j0 >= n) continue;
+      Mat<const T> ar{&a.at(i0, 0), a.rs, a.cs}, br{&b.at(0, j0), b.rs, b.cs};
+      Mat<T> cr{&c.at(i0, j0), c.rs, c.cs};
+      gemm_blocked(std::min(rows, m - i0), std::min(cols, n - j0), k, alpha, ar, br, beta, cr);
+    }
+  });
+}
+
+
 // ------------------------------------------------------------------ unpacked path
 
-// Row i of C, columns [j0, j0 + w): vectorized along j (B rows contiguous), w <= 4 vectors.
+// Vectors per strip of the unpacked path: 4 of 256 bits or fewer, 2 of 512 bits, so that
+// small products (32 columns) still fill a whole strip.
+template <typename T> constexpr int kStripVecs = sizeof(Vec<T>) >= 64 ? 2 : 4;
+
+// Row i of C, columns [j0, j0 + w): vectorized along j (B rows contiguous), w <= kStripVecs vectors.
 template <typename T>
 void axpy_strip(int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c, int64_t i, int64_t j0, int64_t w) {
   using V = Vec<T>;
-  constexpr int kVecs = 4;
+  constexpr int kVecs = kStripVecs<T>;
   if (w == kVecs * V::size) {
     V acc[kVecs];
     for (int v = 0; v < kVecs; ++v) acc[v] = V(T(0));
@@ -234,7 +283,7 @@ template <typename T> T dot_contiguous(const T* x, const T* y, int64_t k) {
 // products (vectorized when A's rows and B's columns are contiguous).
 template <typename T>
 void gemm_unpacked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
-  constexpr int64_t W = 4 * Vec<T>::size;
+  constexpr int64_t W = kStripVecs<T> * Vec<T>::size;
   // Size-1 dims get stride 0, so the layout tests below only see dims that matter.
   if (m == 1) a.rs = c.rs = 0;
   if (n == 1) b.cs = c.cs = 0;

@@ -6,7 +6,9 @@
 #error "vec.h is for per-ISA kernel files (NATIVEDL_ISA must be defined)"
 #endif
 #include "cpu/vec/vec_generic.h"
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__)
+#include "cpu/vec/vec_avx512.h"
+#elif defined(__AVX2__) && defined(__FMA__)
 #include "cpu/vec/vec_avx2.h"
 #endif
 #include "cpu/vec/vec_math.h"

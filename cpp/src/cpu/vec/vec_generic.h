@@ -8,7 +8,9 @@
 
 namespace nd::cpu::NATIVEDL_ISA {
 
-#if defined(__AVX2__)
+#if defined(__AVX512F__)
+constexpr int kVecBytes = 64;
+#elif defined(__AVX2__)
 constexpr int kVecBytes = 32;
 #else
 constexpr int kVecBytes = 16;

@@ -27,7 +27,7 @@ template <typename T, int N> VecN<T, N> vsigmoid(const VecN<T, N>& a) {
   });
 }
 
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)  // written for vec_avx2.h
 
 // ---- Lane helpers for Vf and Vd, so that the algorithms below are written once. ----
 // Comparisons return all-ones/all-zeros lanes; vif(m, a, b) = m ? a : b per lane.

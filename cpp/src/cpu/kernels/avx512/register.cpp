@@ -1,0 +1,16 @@
+// Registers the avx512 kernel set.
+//
+// Note [AVX-512 kernel set]
+// 512-bit FMAs double the arithmetic peak of CPUs with two full-width FMA units (Zen 5,
+// Xeon): compute-bound kernels gain, memory-bound ones don't. So only the GEMM (which the
+// matmul and convolution ops run on) is compiled for avx512; every other stub keeps its
+// avx2 kernel through select()'s fallback, and vec_avx512.h carries only what the GEMM uses.
+#include "cpu/kernel_api.h"
+
+namespace nd::cpu::NATIVEDL_ISA {
+
+void register_gemm_kernels();
+
+void register_kernels() { register_gemm_kernels(); }
+
+}  // namespace nd::cpu::NATIVEDL_ISA
