@@ -176,6 +176,15 @@ void bind_creation(py::module_& m) {
   m.def("set_num_threads", &set_num_threads, py::arg("n"));
   m.def("get_num_threads", &get_num_threads);
   m.def("_cpu_isa", &cpu_isa);
+  m.def("_cpu_memory_stats", [] {
+    const CpuMemoryStats s = cpu_memory_stats();
+    py::dict d;
+    d["allocated_bytes"] = s.allocated_bytes;
+    d["cached_bytes"] = s.cached_bytes;
+    d["peak_allocated_bytes"] = s.peak_allocated_bytes;
+    return d;
+  });
+  m.def("_cpu_empty_cache", &cpu_empty_cache);
   m.def("_cuda_compiled", &cuda_compiled);
   m.def("_cuda_available", &cuda_available);
   m.attr("__version__") = version();

@@ -1,5 +1,6 @@
 // Process-wide settings and build facts.
 #pragma once
+#include <cstddef>
 #include <string>
 
 namespace nd {
@@ -13,4 +14,15 @@ const char* cpu_isa();
 /// Whether CUDA kernels were compiled in, and whether a device is usable.
 bool cuda_compiled();
 bool cuda_available();
+
+/// Bytes of large CPU blocks (>= 1 MiB) held by tensors, held in the cache for reuse, and the
+/// most ever held by tensors. Smaller blocks come from malloc and are not counted.
+struct CpuMemoryStats {
+  size_t allocated_bytes = 0;
+  size_t cached_bytes = 0;
+  size_t peak_allocated_bytes = 0;
+};
+CpuMemoryStats cpu_memory_stats();
+/// Returns the cached (unused) large blocks to the system.
+void cpu_empty_cache();
 }  // namespace nd

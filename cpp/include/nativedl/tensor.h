@@ -27,6 +27,7 @@ struct Storage {
   size_t nbytes = 0;
   Device device;
   std::shared_ptr<void> owner;  // external memory's keeper; null when the storage owns `data`
+  size_t capacity = 0;          // size of the owned block (the allocator needs it back)
   Storage() = default;
   Storage(const Storage&) = delete;
   Storage& operator=(const Storage&) = delete;
