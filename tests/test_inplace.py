@@ -24,6 +24,7 @@ def check_inplace(method, a, others, expected):
             t, big = strided(a.copy())
         ptr, version = t.data_ptr(), t._version
         r = getattr(t, method)(*others)
+        assert r is t  # in-place methods return self, as PyTorch's do
         assert r.data_ptr() == ptr and r.dtype == t.dtype and tuple(r.shape) == a.shape
         assert t._version > version
         np.testing.assert_allclose(t.numpy().astype(np.float64), np.asarray(expected).astype(a.dtype).astype(np.float64),
@@ -143,3 +144,76 @@ def test_fill_through_broadcast_dims_is_allowed():
     assert base.tolist() == [[2.0] * 4]
     base.expand(3, 4).zero_()
     assert base.tolist() == [[0.0] * 4]
+
+
+def _int_index():
+    return nd.from_numpy(np.array([[0, 1, 2], [2, 0, 1]], np.int64))
+
+
+# (method, arguments) for every in-place method that isn't an elementwise op.
+OTHER_INPLACE = [
+    ("copy_", lambda: (nd.ones(2, 3),)),
+    ("fill_", lambda: (2.5,)),
+    ("zero_", lambda: ()),
+    ("clamp_", lambda: (-0.5, 0.5)),
+    ("clip_", lambda: (None, 0.5)),
+    ("add_", lambda: (nd.ones(2, 3),)),
+    ("add_", lambda: (1, )),
+    ("sub_", lambda: (nd.ones(3),)),
+    ("mul_", lambda: (2,)),
+    ("div_", lambda: (2,)),
+    ("div_", lambda: (3.0,)),
+    ("masked_fill_", lambda: (nd.from_numpy(np.array([True, False, True])), 7.0)),
+    ("masked_fill_", lambda: (nd.from_numpy(np.array([True, False, True])), nd.tensor(7.0))),
+    ("index_put_", lambda: ((nd.from_numpy(np.array([0, 1])),), nd.ones(2, 3))),
+    ("index_add_", lambda: (0, nd.from_numpy(np.array([1, 0])), nd.ones(2, 3))),
+    ("scatter_", lambda: (1, _int_index(), nd.ones(2, 3))),
+    ("scatter_", lambda: (1, _int_index(), 4.0)),
+    ("scatter_add_", lambda: (1, _int_index(), nd.ones(2, 3))),
+    ("requires_grad_", lambda: ()),
+    ("detach_", lambda: ()),
+    ("relu_", lambda: ()),
+    ("exp_", lambda: ()),
+    ("pow_", lambda: (2,)),
+]
+
+
+@pytest.mark.parametrize("method,args", OTHER_INPLACE, ids=[f"{m}{i}" for i, (m, _) in enumerate(OTHER_INPLACE)])
+def test_inplace_methods_return_self(method, args):
+    x = nd.from_numpy(np.linspace(-1, 1, 6).reshape(2, 3).astype(np.float32))
+    if method == "div_":
+        assert x.div_(*args(), rounding_mode="floor") is x
+    assert getattr(x, method)(*args()) is x
+
+
+@pytest.mark.parametrize("op", ["__iadd__", "__isub__", "__imul__", "__itruediv__", "__ifloordiv__", "__imod__",
+                                "__ipow__"])
+def test_augmented_operators_return_self(op):
+    x = nd.from_numpy(np.linspace(1, 2, 6).astype(np.float32))
+    y = x
+    assert getattr(x, op)(2) is x
+    y = getattr(operator, op)(y, 2)  # the statement `y op= 2`
+    assert y is x
+
+
+def test_inplace_on_parameter_keeps_the_parameter():
+    from nativedl import nn
+    lin = nn.Linear(3, 2)
+    w = lin.weight
+    before = w.detach().numpy().copy()
+    with nd.no_grad():
+        lin.weight -= 0.1
+        lin.weight *= 2
+        lin.bias.zero_().add_(1)
+    assert lin.weight is w and isinstance(lin.weight, nn.Parameter) and lin.weight.requires_grad
+    np.testing.assert_allclose(lin.weight.detach().numpy(), (before - 0.1) * 2, rtol=1e-6)
+    np.testing.assert_array_equal(lin.bias.detach().numpy(), [1, 1])
+    assert [n for n, _ in lin.named_parameters()] == ["weight", "bias"]
+
+
+def test_functional_inplace_returns_the_input():
+    from nativedl.nn import functional as F
+    for fn in (lambda x: F.dropout(x, 0.5, True, inplace=True), lambda x: F.relu(x, inplace=True),
+               lambda x: F.elu(x, inplace=True), lambda x: F.hardtanh(x, inplace=True)):
+        x = nd.from_numpy(np.linspace(-1, 1, 8).astype(np.float32))
+        assert fn(x) is x

@@ -16,6 +16,8 @@ from . import autograd
 from . import nn
 from . import metrics
 from . import optim
+from . import data
+from . import train
 from .autograd import no_grad, enable_grad, set_grad_enabled
 from .io import save, load
 

@@ -1,6 +1,7 @@
 // Elementwise ops as nativedl.<op>, Tensor.<op>, Tensor.<op>_ and Python operators, all
 // generated from the op lists.
 #include "bindings.h"
+#include "inplace.h"
 
 namespace nd::py_bind {
 
@@ -24,7 +25,9 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
 #define ND_BIND_UNARY(name)                                                                          \
   m.def(#name, [](const Tensor& x) { return nogil(x.numel(), [&] { return name(x); }); }, py::arg("input"));    \
   cls.def(#name, [](const Tensor& x) { return nogil(x.numel(), [&] { return name(x); }); });                    \
-  cls.def(#name "_", [](Tensor& x) { return nogil(x.numel(), [&] { return name##_(x); }); });
+  cls.def(#name "_", [](py::object self) {                                                           \
+    return return_self(self, [](Tensor& x) { nogil(x.numel(), [&] { return name##_(x); }); });      \
+  });
   ND_UNARY_FLOAT_OPS(ND_BIND_UNARY)
   ND_UNARY_ANY_OPS(ND_BIND_UNARY)
 #undef ND_BIND_UNARY
@@ -38,9 +41,9 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
     Tensor tb = to_tensor(b, #name);                                                                 \
     return nogil(a.numel() + tb.numel(), [&] { return name(a, tb); });                                                       \
   }, py::arg("other"));                                                                              \
-  cls.def(#name "_", [](Tensor& a, py::handle b) {                                                   \
+  cls.def(#name "_", [](py::object self, py::handle b) {                                            \
     Tensor tb = to_tensor(b, #name "_");                                                             \
-    return nogil(a.numel() + tb.numel(), [&] { return name##_(a, tb); });                                                    \
+    return return_self(self, [&](Tensor& a) { nogil(a.numel() + tb.numel(), [&] { return name##_(a, tb); }); }); \
   }, py::arg("other"));
   ND_BINARY_ARITH_OPS(ND_BIND_BINARY)
   ND_BINARY_BOOL_OPS(ND_BIND_BINARY)
@@ -56,10 +59,10 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
     };
     m.def(name, fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
     cls.def(name, fn, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
-    cls.def((std::string(name) + "_").c_str(), [is_add](Tensor& a, py::handle b, py::handle alpha) {
+    cls.def((std::string(name) + "_").c_str(), [is_add](py::object self, py::handle b, py::handle alpha) {
       Tensor tb = to_tensor(b, is_add ? "add_" : "sub_");
       Tensor scaled = mul(tb, to_tensor(alpha, is_add ? "add_" : "sub_"));
-      return nogil([&] { return is_add ? add_(a, scaled) : sub_(a, scaled); });
+      return return_self(self, [&](Tensor& a) { nogil([&] { return is_add ? add_(a, scaled) : sub_(a, scaled); }); });
     }, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
   }
   auto div_fn = [](py::handle a, py::handle b, std::optional<std::string> mode) {
@@ -70,12 +73,14 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
   m.def("divide", div_fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   m.def("true_divide", div_fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   cls.def("div", div_fn, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
-  cls.def("div_", [](Tensor& a, py::handle b, std::optional<std::string> mode) {
+  cls.def("div_", [](py::object self, py::handle b, std::optional<std::string> mode) {
     Tensor tb = to_tensor(b, "div_");
     const std::string md = mode.value_or("");
-    return nogil([&]() -> Tensor {
-      if (md.empty()) return div_(a, tb);
-      return md == "floor" ? div_floor_(a, tb) : (md == "trunc" ? div_trunc_(a, tb) : div(a, tb, md));
+    return return_self(self, [&](Tensor& a) {
+      nogil([&]() -> Tensor {
+        if (md.empty()) return div_(a, tb);
+        return md == "floor" ? div_floor_(a, tb) : (md == "trunc" ? div_trunc_(a, tb) : div(a, tb, md));
+      });
     });
   }, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   m.def("floor_divide", [](py::handle a, py::handle b) { return div_floor(to_tensor(a, "floor_divide"), to_tensor(b, "floor_divide")); });
@@ -106,9 +111,9 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
       Tensor tb = to_tensor(b, name);
       return nogil(a.numel() + tb.numel(), [&] { return fn(tb, a); });
     }, py::is_operator());
-    cls.def(d.ipy, [ifn, name](Tensor& a, py::handle b) {
+    cls.def(d.ipy, [ifn, name](py::object self, py::handle b) {
       Tensor tb = to_tensor(b, name);
-      return nogil(a.numel() + tb.numel(), [&] { return ifn(a, tb); });
+      return return_self(self, [&](Tensor& a) { nogil(a.numel() + tb.numel(), [&] { return ifn(a, tb); }); });
     }, py::is_operator());
   }
   struct CmpDef { const char* py; BinFn fn; };
@@ -170,10 +175,12 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
   for (const char* name : {"clamp", "clip"}) {
     m.def(name, clamp_fn, py::arg("input"), py::arg("min") = py::none(), py::arg("max") = py::none());
     cls.def(name, clamp_fn, py::arg("min") = py::none(), py::arg("max") = py::none());
-    cls.def((std::string(name) + "_").c_str(), [clamp_fn](Tensor& x, py::handle lo, py::handle hi) -> Tensor& {
-      autograd::check_inplace(x, {}, "clamp_");
-      Tensor r = clamp_fn(autograd::any_requires_grad({&x}) ? clone(x) : x, lo, hi);
-      return copy_(x, r);
+    cls.def((std::string(name) + "_").c_str(), [clamp_fn](py::object self, py::handle lo, py::handle hi) {
+      return return_self(self, [&](Tensor& x) {
+        autograd::check_inplace(x, {}, "clamp_");
+        Tensor r = clamp_fn(autograd::any_requires_grad({&x}) ? clone(x) : x, lo, hi);
+        copy_(x, r);
+      });
     }, py::arg("min") = py::none(), py::arg("max") = py::none());
   }
   auto lerp_fn = [](const Tensor& a, const Tensor& b, py::handle w) { return lerp(a, b, to_tensor(w, "lerp")); };
@@ -193,12 +200,15 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
   m.def("clone", [](const Tensor& x) { return nogil([&] { return clone(x); }); }, py::arg("input"));
   cls.def("clone", [](const Tensor& x) { return nogil([&] { return clone(x); }); });
   cls.def("_to_dtype", [](const Tensor& x, DType d) { return nogil([&] { return to_dtype(x, d); }); });
-  cls.def("copy_", [](Tensor& self, py::handle src) {
+  cls.def("copy_", [](py::object self, py::handle src) {
     Tensor s = to_tensor(src, "copy_");
-    return nogil([&] { return copy_(self, s); });
+    return return_self(self, [&](Tensor& t) { nogil([&] { return copy_(t, s); }); });
   }, py::arg("src"));
-  cls.def("fill_", [](Tensor& self, py::handle v) { return fill_(self, to_scalar(v, "fill_")); }, py::arg("value"));
-  cls.def("zero_", [](Tensor& self) { return zero_(self); });
+  cls.def("fill_", [](py::object self, py::handle v) {
+    Scalar s = to_scalar(v, "fill_");
+    return return_self(self, [&](Tensor& t) { fill_(t, s); });
+  }, py::arg("value"));
+  cls.def("zero_", [](py::object self) { return return_self(self, [](Tensor& t) { zero_(t); }); });
 }
 
 }  // namespace nd::py_bind

@@ -1,5 +1,6 @@
 // Indexing ops as functions and methods, and Python's advanced indexing (x[idx], x[idx] = v).
 #include "bindings.h"
+#include "inplace.h"
 
 namespace nd::py_bind {
 
@@ -140,8 +141,9 @@ void bind_indexing(py::module_& m, TensorClass& cls) {
   };
   m.def("index_put", index_put_fn, py::arg("input"), py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
   cls.def("index_put", index_put_fn, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
-  cls.def("index_put_", [](Tensor& x, py::handle indices, const Tensor& values, bool acc) {
-    return index_put_(x, to_index_list(indices), values, acc);
+  cls.def("index_put_", [](py::object self, py::handle indices, const Tensor& values, bool acc) {
+    IndexList idx = to_index_list(indices);
+    return return_self(self, [&](Tensor& x) { index_put_(x, idx, values, acc); });
   }, py::arg("indices"), py::arg("values"), py::arg("accumulate") = false);
 
   m.def("index_select", &index_select, py::arg("input"), py::arg("dim"), py::arg("index"));
@@ -151,8 +153,9 @@ void bind_indexing(py::module_& m, TensorClass& cls) {
   };
   m.def("index_add", index_add_fn, py::arg("input"), py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1);
   cls.def("index_add", index_add_fn, py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1);
-  cls.def("index_add_", [](Tensor& x, int64_t d, const Tensor& i, const Tensor& s, py::handle alpha) {
-    return index_add_(x, d, i, s, to_scalar(alpha, "index_add_"));
+  cls.def("index_add_", [](py::object self, int64_t d, const Tensor& i, const Tensor& s, py::handle alpha) {
+    Scalar a = to_scalar(alpha, "index_add_");
+    return return_self(self, [&](Tensor& x) { index_add_(x, d, i, s, a); });
   }, py::arg("dim"), py::arg("index"), py::arg("source"), py::kw_only(), py::arg("alpha") = 1);
 
   m.def("gather", &gather, py::arg("input"), py::arg("dim"), py::arg("index"));
@@ -166,15 +169,20 @@ void bind_indexing(py::module_& m, TensorClass& cls) {
   };
   m.def("scatter", scatter_fn, py::arg("input"), py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(), py::arg("value") = py::none());
   cls.def("scatter", scatter_fn, py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(), py::arg("value") = py::none());
-  cls.def("scatter_", [](Tensor& x, int64_t d, const Tensor& i, py::handle src, py::handle value) -> Tensor& {
+  cls.def("scatter_", [](py::object self, int64_t d, const Tensor& i, py::handle src, py::handle value) {
     ND_CHECK(src.is_none() != value.is_none(), TypeError, "[scatter_] expected exactly one of src or value");
-    if (!value.is_none()) return scatter_(x, d, i, to_scalar(value, "scatter_"));
-    if (py::isinstance<Tensor>(src)) return scatter_(x, d, i, src.cast<const Tensor&>());
-    return scatter_(x, d, i, to_scalar(src, "scatter_"));
+    if (value.is_none() && py::isinstance<Tensor>(src)) {
+      const Tensor& s = src.cast<const Tensor&>();
+      return return_self(self, [&](Tensor& x) { scatter_(x, d, i, s); });
+    }
+    Scalar v = to_scalar(value.is_none() ? src : value, "scatter_");
+    return return_self(self, [&](Tensor& x) { scatter_(x, d, i, v); });
   }, py::arg("dim"), py::arg("index"), py::arg("src") = py::none(), py::kw_only(), py::arg("value") = py::none());
   m.def("scatter_add", &scatter_add, py::arg("input"), py::arg("dim"), py::arg("index"), py::arg("src"));
   cls.def("scatter_add", &scatter_add, py::arg("dim"), py::arg("index"), py::arg("src"));
-  cls.def("scatter_add_", &scatter_add_, py::arg("dim"), py::arg("index"), py::arg("src"));
+  cls.def("scatter_add_", [](py::object self, int64_t d, const Tensor& i, const Tensor& src) {
+    return return_self(self, [&](Tensor& x) { scatter_add_(x, d, i, src); });
+  }, py::arg("dim"), py::arg("index"), py::arg("src"));
 
   auto masked_fill_fn = [](const Tensor& x, const Tensor& mask, py::handle value) {
     if (py::isinstance<Tensor>(value)) return masked_fill(x, mask, value.cast<const Tensor&>());
@@ -182,9 +190,13 @@ void bind_indexing(py::module_& m, TensorClass& cls) {
   };
   m.def("masked_fill", masked_fill_fn, py::arg("input"), py::arg("mask"), py::arg("value"));
   cls.def("masked_fill", masked_fill_fn, py::arg("mask"), py::arg("value"));
-  cls.def("masked_fill_", [](Tensor& x, const Tensor& mask, py::handle value) -> Tensor& {
-    if (py::isinstance<Tensor>(value)) return masked_fill_(x, mask, value.cast<const Tensor&>());
-    return masked_fill_(x, mask, to_scalar(value, "masked_fill_"));
+  cls.def("masked_fill_", [](py::object self, const Tensor& mask, py::handle value) {
+    if (py::isinstance<Tensor>(value)) {
+      const Tensor& v = value.cast<const Tensor&>();
+      return return_self(self, [&](Tensor& x) { masked_fill_(x, mask, v); });
+    }
+    Scalar v = to_scalar(value, "masked_fill_");
+    return return_self(self, [&](Tensor& x) { masked_fill_(x, mask, v); });
   }, py::arg("mask"), py::arg("value"));
   m.def("masked_select", &masked_select, py::arg("input"), py::arg("mask"));
   cls.def("masked_select", &masked_select, py::arg("mask"));

@@ -1,6 +1,7 @@
 // Pooling, normalization, resampling and dropout ops as nativedl.<op> (the numerics behind
 // nativedl.nn.functional), with PyTorch's argument names. Sizes accept an int or a sequence.
 #include "bindings.h"
+#include "inplace.h"
 
 namespace nd::py_bind {
 
@@ -130,7 +131,9 @@ void bind_nn(py::module_& m, TensorClass& cls) {
   m.def("channel_shuffle", &channel_shuffle, py::arg("input"), py::arg("groups"));
 
   m.def("dropout", &dropout, py::arg("input"), py::arg("p"), py::arg("train"));
-  m.def("dropout_", [](Tensor& x, double p, bool train) { dropout_(x, p, train); return x; }, py::arg("input"),
+  m.def("dropout_", [](py::object input, double p, bool train) {
+    return return_self(input, [&](Tensor& x) { dropout_(x, p, train); });
+  }, py::arg("input"),
         py::arg("p"), py::arg("train"));
   m.def("feature_dropout", &feature_dropout, py::arg("input"), py::arg("p"), py::arg("train"));
   m.def("alpha_dropout", &alpha_dropout, py::arg("input"), py::arg("p"), py::arg("train"));

@@ -71,11 +71,13 @@ void check_scalars(const char* op, DType dtype, Scalar beta, Scalar alpha) {
 
 Tensor as_batched(const Tensor& t) { return t.dim() == 3 ? t : unsqueeze(t, 0); }
 
-// out = beta * input + alpha * a @ b for a (B, m, k) and b (B, k, n) of any strides; input
-// is undefined or already broadcast to (B, m, n). No autograd.
-Tensor gemm_forward(const Tensor& a, const Tensor& b, const Tensor& input, Scalar beta, Scalar alpha) {
+// out = beta * input + alpha * a @ b for a (B, m, k) and b (B, k, n) of any strides, allocated with
+// out_shape ((B, m, n), or (m, n) when B == 1: a fresh tensor, never a view, so that in-place ops
+// on a product stay differentiable); input is undefined or already broadcast to out_shape. No autograd.
+Tensor gemm_forward(const Tensor& a, const Tensor& b, const Tensor& input, Scalar beta, Scalar alpha,
+                    const Shape& out_shape) {
   const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
-  Tensor out = empty({batch, m, n}, a.dtype());
+  Tensor out = empty(out_shape, a.dtype());
   const bool use_input = input.defined() && beta.to_double() != 0.0;
   if (use_input) copy_(out, input);
   cpu::GemmArgs g;
@@ -102,9 +104,8 @@ Tensor product(const char* grad_name, const Tensor& input, const Tensor& a, cons
   Tensor out;
   {
     NoGradGuard no_grad;
-    const Tensor in3 = input.defined() ? as_batched(expand(input, out_shape)) : Tensor();
-    out = gemm_forward(as_batched(a), as_batched(b), in3, beta, alpha);
-    if (!batched) out = view(out, out_shape);
+    const Tensor in = input.defined() ? expand(input, out_shape) : Tensor();
+    out = gemm_forward(as_batched(a), as_batched(b), in, beta, alpha, out_shape);
   }
   const TensorList inputs = input.defined() ? TensorList{a, b, input} : TensorList{a, b};
   if (!is_floating(out.dtype()) || !autograd::any_requires_grad(inputs)) return out;

@@ -17,11 +17,6 @@ def _simple(name, fn, doc):
 
 Sigmoid = _simple("Sigmoid", _C.sigmoid, "1 / (1 + exp(-x))")
 Tanh = _simple("Tanh", _C.tanh, "tanh(x)")
-SELU = _simple("SELU", lambda x: F.selu(x), "scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))")
-SiLU = _simple("SiLU", lambda x: F.silu(x), "x * sigmoid(x)")
-Mish = _simple("Mish", lambda x: F.mish(x), "x * tanh(softplus(x))")
-Hardsigmoid = _simple("Hardsigmoid", lambda x: F.hardsigmoid(x), "relu6(x + 3) / 6")
-Hardswish = _simple("Hardswish", lambda x: F.hardswish(x), "x * relu6(x + 3) / 6")
 Softsign = _simple("Softsign", lambda x: F.softsign(x), "x / (1 + |x|)")
 LogSigmoid = _simple("LogSigmoid", lambda x: F.logsigmoid(x), "log(sigmoid(x)), computed stably")
 
@@ -33,6 +28,22 @@ class _Inplace(Module):
 
     def extra_repr(self):
         return "inplace=True" if self.inplace else ""
+
+
+def _inplace(name, fn, doc, show_inplace=True):
+    """A parameter-free activation layer calling fn(input, inplace); PyTorch shows `inplace=True` in the
+    repr of some of them only."""
+    body = {"forward": lambda self, input: fn(input, self.inplace), "__doc__": doc}
+    if not show_inplace:
+        body["extra_repr"] = lambda self: ""
+    return type(name, (_Inplace,), body)
+
+
+SELU = _inplace("SELU", F.selu, "scale * (max(0, x) + min(0, alpha * (exp(x) - 1)))")
+SiLU = _inplace("SiLU", F.silu, "x * sigmoid(x)")
+Mish = _inplace("Mish", F.mish, "x * tanh(softplus(x))")
+Hardsigmoid = _inplace("Hardsigmoid", F.hardsigmoid, "relu6(x + 3) / 6", show_inplace=False)
+Hardswish = _inplace("Hardswish", F.hardswish, "x * relu6(x + 3) / 6", show_inplace=False)
 
 
 class ReLU(_Inplace):

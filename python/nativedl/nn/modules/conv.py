@@ -77,7 +77,7 @@ class _ConvNd(Module):
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         zeros = (0,) * self._dims
         if self.padding != zeros:
-            s += f", padding={self.padding!r}"
+            s += f", padding={self.padding}"
         if self.dilation != (1,) * self._dims:
             s += f", dilation={self.dilation}"
         if self.output_padding != zeros:
@@ -124,7 +124,12 @@ class _ConvTransposeNd(_ConvNd):
         if output_size is None:
             return self.output_padding
         n = self._dims
-        size = list(output_size)[-n:]
+        size = list(output_size)
+        if len(size) == input.ndim:
+            size = size[-n:]
+        if len(size) != n:
+            raise ValueError(f"[{type(self).__name__}] for {input.ndim}D input, output_size must have {n} or "
+                             f"{input.ndim} elements (got {len(size)})")
         spatial = tuple(input.shape)[-n:]
         out = []
         for d in range(n):

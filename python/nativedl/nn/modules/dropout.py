@@ -34,7 +34,7 @@ class AlphaDropout(_DropoutNd):
     """Dropout that keeps SELU's self-normalizing mean and variance."""
 
     def forward(self, input):
-        return F.alpha_dropout(input, self.p, self.training)
+        return F.alpha_dropout(input, self.p, self.training, self.inplace)
 
 
 class DropConnect(Module):

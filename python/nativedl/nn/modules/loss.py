@@ -22,9 +22,14 @@ _SIMPLE = {  # class name -> functional name; constructor arguments are the func
 __all__ = list(_SIMPLE) + ["CenterLoss", "MultiTaskLoss"]
 
 
+# Registered as buffers even when None, as PyTorch's losses do (so `loss.weight` is None, not missing).
+_TENSOR_OPTIONS = ("weight", "pos_weight")
+
+
 def _loss_class(name, fn_name):
-    """A loss layer whose constructor takes the functional's keyword options (reduction, weight ...);
-    tensor options such as `weight` are registered as buffers, as PyTorch's losses do."""
+    """A loss layer whose constructor takes the functional's keyword options (reduction, weight ...) and
+    keeps them as attributes; tensor options such as `weight` are buffers, so they follow .to() and
+    state_dict() as in PyTorch."""
     def signature():
         fn = getattr(F, fn_name)
         params = [p for p in inspect.signature(fn).parameters.values() if p.default is not inspect.Parameter.empty]
@@ -41,17 +46,18 @@ def _loss_class(name, fn_name):
             if k not in options:
                 raise TypeError(f"[{name}] got an unexpected keyword argument '{k}'")
             options[k] = v
-        self._options = options
+        self._option_names = tuple(options)
         for k, v in options.items():
-            if isinstance(v, _C.Tensor):
+            if k in _TENSOR_OPTIONS or isinstance(v, _C.Tensor):
                 self.register_buffer(k, v)
+            else:
+                setattr(self, k, v)
 
     def forward(self, *inputs):
         fn, _, n_inputs = signature()
         if len(inputs) != n_inputs:
             raise TypeError(f"[{name}] forward takes {n_inputs} inputs, got {len(inputs)}")
-        opts = {k: (self._buffers[k] if k in self._buffers else v) for k, v in self._options.items()}
-        return fn(*inputs, **opts)
+        return fn(*inputs, **{k: getattr(self, k) for k in self._option_names})
 
     def extra_repr(self):
         return ""
@@ -116,7 +122,12 @@ class MultiTaskLoss(Module):
         losses = list(losses)
         if len(losses) != self.num_tasks:
             raise ValueError(f"[MultiTaskLoss] expected {self.num_tasks} task losses, got {len(losses)}")
-        stacked = _C.stack(losses)
+        for i, loss in enumerate(losses):
+            # A (1,) or (N,) loss would broadcast against the (num_tasks,) weights into a wrong sum.
+            if loss.numel() != 1:
+                raise ValueError(f"[MultiTaskLoss] each task loss must be a scalar, got shape {tuple(loss.shape)} "
+                                 f"for task {i} (reduce it first)")
+        stacked = _C.stack([loss.reshape(()) for loss in losses])
         if self.weighting == "fixed":
             return (stacked * self.weights.to(stacked.dtype)).sum()
         s = self.log_vars.to(stacked.dtype)

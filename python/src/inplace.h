@@ -1,0 +1,16 @@
+// In-place Tensor methods return `self`, the very Python object they were called on, as PyTorch
+// does: `x.add_(1) is x`, and `param -= lr * grad` leaves a Parameter a Parameter (a new wrapper
+// would be a plain Tensor, which Module.__setattr__ refuses for a parameter's name).
+#pragma once
+#include "bindings.h"
+
+namespace nd::py_bind {
+
+/// fn(self's Tensor), then self. fn releases the GIL itself where the op is worth it, only
+/// around the C++ call (arguments are converted before, with the GIL held).
+template <typename Fn> py::object return_self(const py::object& self, Fn&& fn) {
+  fn(self.cast<Tensor&>());
+  return self;
+}
+
+}  // namespace nd::py_bind
