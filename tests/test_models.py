@@ -156,10 +156,12 @@ def test_bad_configurations():
         M.ResNet(M.BasicBlock, [1, 1, 1, 1], groups=2)
     with pytest.raises(ValueError, match=r"\[ResNet\]"):
         M.resnet18(replace_stride_with_dilation=[True])
-    with pytest.raises(ValueError, match=r"\[backbone\]"):
+    with pytest.raises(ValueError, match=r"\[deeplab_v3\] unknown backbone 'alexnet'"):
         M.deeplab_v3(backbone="alexnet")
-    with pytest.raises(ValueError, match=r"\[deeplab_v3\]|output_stride"):
-        M.deeplab_v3(backbone="resnet18", output_stride=4)
+    with pytest.raises(ValueError, match=r"\[pspnet\] output_stride must be 8, 16 or 32, got 4"):
+        M.pspnet(backbone="resnet18", output_stride=4)
+    with pytest.raises(ValueError, match=r"\[fpn\] needs a multi-stage ResNet"):
+        M.fpn(backbone="mobilenet_v2")
     with pytest.raises(ValueError, match=r"\[ShuffleNetV2\]"):
         M.ShuffleNetV2([4, 8], [24, 48, 96, 192, 1024])
     with pytest.raises(ValueError, match=r"\[MobileNetV2\]"):

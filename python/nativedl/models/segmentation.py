@@ -52,25 +52,23 @@ class IntermediateLayerGetter(nn.ModuleDict):
         return out
 
 
-def _backbone(name, in_channels, output_stride, return_layers, width_mult=1.0):
+def _backbone(op, name, in_channels, output_stride, return_layers, width_mult=1.0):
     """A dilated classification network cut before its pooling / classifier, and its out channels per
     returned layer. output_stride None keeps every stride (32); 16 or 8 trade the last strides for dilation."""
     if output_stride not in (None, 8, 16, 32):
-        raise ValueError(f"[{name}] output_stride must be 8, 16 or 32, got {output_stride}")
+        raise ValueError(f"[{op}] output_stride must be 8, 16 or 32, got {output_stride}")
     os_ = output_stride or 32
     if name in _RESNETS:
-        net = _RESNETS[name](in_channels=in_channels, replace_stride_with_dilation=[os_ <= 4, os_ <= 8, os_ <= 16])
+        net = _RESNETS[name](in_channels=in_channels, replace_stride_with_dilation=[False, os_ <= 8, os_ <= 16])
         width = net.fc.in_features // 8
         chans = {"layer1": width, "layer2": 2 * width, "layer3": 4 * width, "layer4": 8 * width}
         return IntermediateLayerGetter(net, {k: return_layers[k] for k in chans if k in return_layers}), \
             {return_layers[k]: chans[k] for k in chans if k in return_layers}
     if name == "mobilenet_v2":
-        if set(return_layers) != {"out"}:
-            raise ValueError("[mobilenet_v2] as a backbone returns only its last features ('out')")
         features = mobilenet_v2(in_channels=in_channels, width_mult=width_mult, output_stride=output_stride).features
         last = str(len(features) - 2)  # the last inverted residual: the 1x1 conv to 1280 is left out
         return IntermediateLayerGetter(features, {last: "out"}), {"out": features[-2].out_channels}
-    raise ValueError(f"[backbone] unknown backbone {name!r}: expected one of {sorted(_RESNETS) + ['mobilenet_v2']}")
+    raise ValueError(f"[{op}] unknown backbone {name!r}: expected one of {sorted(_RESNETS) + ['mobilenet_v2']}")
 
 
 # ---------------------------------------------------------------------------------------------- FCN-8s
@@ -236,7 +234,7 @@ def deeplab_v3(num_classes=21, in_channels=3, backbone="resnet50", atrous_rates=
     """DeepLabv3 with a ResNet (resnet18/34/50/101) or mobilenet_v2 (width_mult) backbone whose last
     strides become dilation so features stay at output_stride. With resnet50/101, rates (12, 24, 36) and
     output_stride=8 the parameters equal torchvision's deeplabv3_resnet50/101 without the aux head."""
-    body, chans = _backbone(backbone, in_channels, output_stride,
+    body, chans = _backbone("deeplab_v3", backbone, in_channels, output_stride,
                             {"layer4": "out"} if backbone in _RESNETS else {"out": "out"}, width_mult)
     return DeepLabV3(body, DeepLabHead(chans["out"], num_classes, atrous_rates, aspp_channels))
 
@@ -274,7 +272,7 @@ class PSPNet(nn.Module):
 
 def pspnet(num_classes=21, in_channels=3, backbone="resnet50", bins=(1, 2, 3, 6), output_stride=8,
            head_channels=512, width_mult=1.0):
-    body, chans = _backbone(backbone, in_channels, output_stride,
+    body, chans = _backbone("pspnet", backbone, in_channels, output_stride,
                             {"layer4": "out"} if backbone in _RESNETS else {"out": "out"}, width_mult)
     return PSPNet(body, chans["out"], num_classes, bins, head_channels)
 
@@ -333,5 +331,7 @@ class FPNSegmentation(nn.Module):
 
 def fpn(num_classes=21, in_channels=3, backbone="resnet18", fpn_channels=128):
     layers = {f"layer{i}": f"p{i + 1}" for i in range(1, 5)}
-    body, chans = _backbone(backbone, in_channels, None, layers)
+    if backbone not in _RESNETS:
+        raise ValueError(f"[fpn] needs a multi-stage ResNet backbone ({sorted(_RESNETS)}), got {backbone!r}")
+    body, chans = _backbone("fpn", backbone, in_channels, None, layers)
     return FPNSegmentation(body, list(chans.values()), num_classes, fpn_channels)
