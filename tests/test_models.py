@@ -287,5 +287,5 @@ def _train_lenet5(seed, epochs=2):
 def test_lenet5_learns_digits_deterministically():
     pytest.importorskip("sklearn")
     first = _train_lenet5(seed=0)
-    assert first >= 0.90  # two epochs; the full recipe (more epochs) passes 97 %
+    assert first >= 0.90  # two epochs (95.5 % here); three epochs of the same recipe reach 97.8 %
     assert _train_lenet5(seed=0) == first
