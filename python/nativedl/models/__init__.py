@@ -1,0 +1,18 @@
+"""nativedl.models: classic networks with torchvision's constructor names and parameter names.
+
+Every constructor takes num_classes and in_channels; those with a downsampling stem take small_input=True
+for 32x32 inputs (a 3x3 stride-1 stem without the max pool). Parameter names and counts equal
+torchvision's for the configurations torchvision has, so converted weights load with load_state_dict.
+"""
+from .densenet import *  # noqa: F401,F403
+from .inception import *  # noqa: F401,F403
+from .lenet import *  # noqa: F401,F403
+from .mobilenet import *  # noqa: F401,F403
+from .resnet import *  # noqa: F401,F403
+from .segmentation import *  # noqa: F401,F403
+from .shufflenet import *  # noqa: F401,F403
+from .vgg import *  # noqa: F401,F403
+from . import densenet, inception, lenet, mobilenet, resnet, segmentation, shufflenet, vgg
+
+__all__ = [name for mod in (lenet, vgg, inception, resnet, mobilenet, shufflenet, densenet, segmentation)
+           for name in mod.__all__]
