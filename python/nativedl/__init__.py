@@ -32,3 +32,5 @@ __build_info__ = {
     "cuda_compiled": _C._cuda_compiled(),
     "cuda_available": _C._cuda_available(),
 }
+
+from . import models  # noqa: E402  (the model zoo builds on everything above)

@@ -10,9 +10,10 @@ from .lenet import *  # noqa: F401,F403
 from .mobilenet import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
 from .segmentation import *  # noqa: F401,F403
+from .sequence import *  # noqa: F401,F403
 from .shufflenet import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
-from . import densenet, inception, lenet, mobilenet, resnet, segmentation, shufflenet, vgg
+from . import densenet, inception, lenet, mobilenet, resnet, segmentation, sequence, shufflenet, vgg
 
-__all__ = [name for mod in (lenet, vgg, inception, resnet, mobilenet, shufflenet, densenet, segmentation)
+__all__ = [name for mod in (lenet, vgg, inception, resnet, mobilenet, shufflenet, densenet, segmentation, sequence)
            for name in mod.__all__]
