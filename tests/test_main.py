@@ -6,10 +6,10 @@ from nativedl.__main__ import main
 
 
 def test_main_job_trains_lenet5_and_reports(tmp_path, capsys):
-    assert main(["--epochs", "3", "--out", str(tmp_path)]) == 0
+    assert main(["--epochs", "5", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     accuracy = float(re.search(r"test accuracy: ([0-9.]+)", out).group(1))
-    assert accuracy >= 0.9, out
+    assert accuracy >= 0.95, out  # 0.975 with this seed (8 epochs, the default: 0.986)
     assert re.search(r"throughput: \d+ training images/s", out), out
     for name in ("lenet5.safetensors", "lenet5_curves.png"):
         path = tmp_path / name
