@@ -21,6 +21,8 @@ int get_num_threads() { return g_num_threads > 0 ? g_num_threads : omp_get_max_t
 
 namespace core {
 
+bool in_parallel_region() { return omp_in_parallel() != 0; }
+
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn) {
   const int64_t range = end - begin;

@@ -12,4 +12,7 @@ namespace nd::core {
 void parallel_for(int64_t begin, int64_t end, int64_t grain,
                   const std::function<void(int64_t, int64_t)>& fn);
 
+/// True inside a parallel_for body running on several threads (nested work should stay serial).
+bool in_parallel_region();
+
 }  // namespace nd::core

@@ -12,7 +12,6 @@
 // a grid of rectangles (see gemm_packed), one parallel region per GEMM. Tiny products, and
 // matrix-vector shapes where packing would cost as much as the arithmetic, take an
 // unpacked path instead.
-#include <omp.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -207,7 +206,7 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<
 template <typename T>
 void gemm_packed(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
   using B = Blocking<T>;
-  const int64_t threads = m * n * k >= 2 * kParallelMacs && !omp_in_parallel() ? get_num_threads() : 1;
+  const int64_t threads = m * n * k >= 2 * kParallelMacs && !core::in_parallel_region() ? get_num_threads() : 1;
   const int64_t m_tiles = (m + B::MR - 1) / B::MR, n_tiles = (n + B::NR - 1) / B::NR;
   int64_t tm = 1, tn = 1;
   double best = -1;
