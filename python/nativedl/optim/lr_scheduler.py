@@ -45,7 +45,7 @@ class LRScheduler:
 
     def get_lr(self):
         """The lrs for the current last_epoch, computed from the groups' current lrs."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must implement get_lr() (LRScheduler is a base class)")
 
     def get_last_lr(self):
         """The lrs set by the last step(), one per param group."""
