@@ -266,3 +266,30 @@ def test_clip_grad_nonfinite_and_value():
     nn.utils.clip_grad_value_(ps, 1.0)
     np.testing.assert_array_equal(npy(ps[0].grad), [-1.0, 0.5, 1.0])
     assert nn.utils.clip_grad_norm_([nn.Parameter(nd.zeros(2))], 1.0).item() == 0.0
+
+
+
+def _explicit_attention(q, k, v, mask=None):
+    scores = q @ k.transpose(-2, -1) * (1.0 / q.shape[-1] ** 0.5)
+    if mask is not None:
+        scores = scores + mask
+    return nd.softmax(scores, -1) @ v
+
+
+def _second_derivatives(attention, q, k, v):
+    g, = nd.autograd.grad((attention() ** 2).sum(), q, create_graph=True)
+    return nd.autograd.grad((g * g).sum(), [k, v])
+
+
+@pytest.mark.parametrize("masked", [False, True])
+def test_fused_sdpa_first_and_second_derivatives_match_the_explicit_composition(masked):
+    """The fused path (one (L, S) buffer) has the composition's gradients, also under create_graph."""
+    nd.manual_seed(3)
+    q, k, v = (nd.randn(2, 3, n, 4, dtype=nd.float64, requires_grad=True) for n in (5, 6, 6))
+    mask = nd.randn(5, 6, dtype=nd.float64, requires_grad=True) if masked else None
+    sdpa = nd.nn.functional.scaled_dot_product_attention
+    assert gradcheck(lambda q, k, v: sdpa(q, k, v, attn_mask=mask), [q, k, v])
+    fused = _second_derivatives(lambda: sdpa(q, k, v, attn_mask=mask), q, k, v)
+    explicit = _second_derivatives(lambda: _explicit_attention(q, k, v, mask), q, k, v)
+    for a, b in zip(fused, explicit):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9, atol=1e-12)
