@@ -13,7 +13,36 @@ def _index(i, n, kind):
     return i % n
 
 
-class Sequential(Module):
+class _ModuleSequence(Module):
+    """What Sequential and ModuleList share: modules registered as "0", "1", ... in order."""
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def _renumber(self, modules):
+        """Re-registers `modules` as "0", "1", ..., so a later append() can't overwrite a survivor."""
+        self._modules.clear()
+        self.extend(modules)
+
+    def _insert(self, index, module):
+        mods = list(self._modules.values())
+        mods.insert(index, module)
+        self._renumber(mods)
+
+
+class Sequential(_ModuleSequence):
     """Calls its modules in order: Sequential(a, b) or Sequential(OrderedDict(name=module))."""
 
     def __init__(self, *args):
@@ -39,33 +68,12 @@ class Sequential(Module):
         keys = list(self._modules)
         for k in (keys[idx] if isinstance(idx, slice) else [keys[_index(idx, len(keys), "Sequential")]]):
             del self._modules[k]
-        # Renumbered as PyTorch does, so a later append() can't overwrite a survivor.
-        mods = list(self._modules.values())
-        self._modules.clear()
-        self.extend(mods)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
+        self._renumber(list(self._modules.values()))  # as PyTorch does
 
     def insert(self, index, module):
         if not -len(self) <= index <= len(self):
             raise IndexError(f"[Sequential.insert] index {index} is out of range for {len(self)} modules")
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        self.extend(mods)
+        self._insert(index, module)
         return self
 
     def forward(self, input):
@@ -74,7 +82,7 @@ class Sequential(Module):
         return input
 
 
-class ModuleList(Module):
+class ModuleList(_ModuleSequence):
     """A list of modules, registered so their parameters are visible."""
 
     def __init__(self, modules=None):
@@ -94,29 +102,10 @@ class ModuleList(Module):
     def __delitem__(self, idx):
         mods = list(self._modules.values())
         del mods[idx]
-        self._modules.clear()
-        self.extend(mods)
-
-    def __len__(self):
-        return len(self._modules)
-
-    def __iter__(self):
-        return iter(self._modules.values())
-
-    def append(self, module):
-        self.add_module(str(len(self)), module)
-        return self
-
-    def extend(self, modules):
-        for m in modules:
-            self.append(m)
-        return self
+        self._renumber(mods)
 
     def insert(self, index, module):
-        mods = list(self._modules.values())
-        mods.insert(index, module)
-        self._modules.clear()
-        self.extend(mods)
+        self._insert(index, module)
 
 
 class ModuleDict(Module):
