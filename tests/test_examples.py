@@ -59,3 +59,17 @@ def test_segmentation_toy_improves_over_the_first_step():
     (acc0, iou0), (acc1, iou1) = result["start"], result["end"]
     assert acc1 >= 0.8 and acc1 > acc0 + 0.3, result  # 0.06 -> 0.88 with this seed
     assert iou1 > iou0 + 0.05, result  # 0.03 -> 0.145 (200 steps: 0.27)
+
+
+def test_finetune_frozen_backbone_stays_bit_identical():
+    result = load("finetune").main(["--pretrain-epochs", "2", "--epochs", "4"])
+    assert result["backbone_unchanged"], result
+    # 0.98 on 0-4 and 0.81 on 5-9 with this seed (defaults, 6 + 15 epochs: 0.99 and 0.96); chance is 0.2.
+    assert result["source_accuracy"] >= 0.9 and result["target_accuracy"] >= 0.6, result
+
+
+def test_finetune_slow_backbone_moves():
+    result = load("finetune").main(["--backbone", "slow", "--pretrain-epochs", "1", "--epochs", "2"])
+    assert not result["backbone_unchanged"], result
+    # 0.86 on 0-4 and 0.84 on 5-9 with this seed (defaults: 0.99 and 0.99).
+    assert result["source_accuracy"] >= 0.6 and result["target_accuracy"] >= 0.6, result
