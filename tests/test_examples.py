@@ -4,6 +4,7 @@ import importlib.util
 import math
 import pathlib
 
+import numpy as np
 import pytest
 
 import nativedl as nd
@@ -73,3 +74,20 @@ def test_finetune_slow_backbone_moves():
     assert not result["backbone_unchanged"], result
     # 0.86 on 0-4 and 0.84 on 5-9 with this seed (defaults: 0.99 and 0.99).
     assert result["source_accuracy"] >= 0.6 and result["target_accuracy"] >= 0.6, result
+
+
+def test_dqn_cartpole_runs_briefly_with_finite_losses():
+    dqn = load("dqn_cartpole")
+    result = dqn.main(["--steps", "600", "--learning-starts", "200", "--eval-every", "300", "--eval-episodes", "2"])
+    assert len(result["losses"]) == 400 and all(math.isfinite(v) for v in result["losses"])
+    assert result["episode_lengths"] and 1 <= result["greedy_length"] <= dqn.CartPole.max_steps
+    # The simulated cart-pole behaves like gym's CartPole-v1: a uniformly random policy keeps the pole up
+    # ~22 steps on average (measured 23.0 over these 300 episodes).
+    rng = np.random.default_rng(0)
+    env, lengths = dqn.CartPole(rng), []
+    for _ in range(300):
+        env.reset()
+        while not any(env.step(int(rng.integers(2)))[2:]):
+            pass
+        lengths.append(env.steps)
+    assert 18 <= np.mean(lengths) <= 26, np.mean(lengths)
