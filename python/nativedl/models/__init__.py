@@ -10,10 +10,12 @@ from .lenet import *  # noqa: F401,F403
 from .mobilenet import *  # noqa: F401,F403
 from .resnet import *  # noqa: F401,F403
 from .segmentation import *  # noqa: F401,F403
+from .seq2seq import *  # noqa: F401,F403
 from .sequence import *  # noqa: F401,F403
 from .shufflenet import *  # noqa: F401,F403
 from .vgg import *  # noqa: F401,F403
-from . import densenet, inception, lenet, mobilenet, resnet, segmentation, sequence, shufflenet, vgg
+from . import densenet, inception, lenet, mobilenet, resnet, segmentation, seq2seq, sequence, shufflenet, vgg
 
-__all__ = [name for mod in (lenet, vgg, inception, resnet, mobilenet, shufflenet, densenet, segmentation, sequence)
+__all__ = [name for mod in (lenet, vgg, inception, resnet, mobilenet, shufflenet, densenet, segmentation, sequence,
+                            seq2seq)
            for name in mod.__all__]
