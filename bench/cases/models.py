@@ -1,65 +1,54 @@
 """Whole networks: one training step (forward, cross-entropy, backward, SGD-momentum step) on a batch, and
-inference latency at batch 1, for nativedl.models against the same architectures in PyTorch (torchvision's
-ResNet-18 and MobileNetV2 given the same small-input stem; LeNet-5 written out below)."""
+inference latency at batch 1 (eval mode, no autograd), for nativedl.models against the same architectures in
+PyTorch.
+
+The PyTorch networks come from nativedl's own model files: these use nothing but `nn` (PyTorch's API), so
+executed with torch.nn in its place they build the same architecture from PyTorch's layers, with no second
+definition to keep in step and no torchvision needed (tests/test_models.py checks that our networks equal
+torchvision's given its weights). The LSTM classifier is the digits one of `python -m nativedl --model lstm`:
+8 rows of 8 pixels read as 8 steps of 8 features, hidden size 128."""
 import importlib
+import pathlib
+import sys
+import types
 
 import numpy as np
 
 from bench.case import Case
 
 LIBS = ("nativedl", "torch")
+MODELS_DIR = pathlib.Path(__file__).resolve().parents[2] / "python" / "nativedl" / "models"
+
+# name -> (model file, constructor given that file's module)
+MODELS = {
+    "lenet5": ("lenet", lambda m: m.lenet5()),
+    "mobilenet_v2": ("mobilenet", lambda m: m.mobilenet_v2(10, width_mult=0.5, small_input=True)),
+    "resnet18": ("resnet", lambda m: m.resnet18(10, small_input=True)),
+    "lstm": ("sequence", lambda m: m.lstm_classifier(10, input_size=8, hidden_size=128)),
+}
 
 
-def _torch_lenet5(torch):
-    nn = torch.nn
-    return nn.Sequential(nn.Conv2d(1, 6, 5), nn.Tanh(), nn.AvgPool2d(2), nn.Conv2d(6, 16, 5), nn.Tanh(),
-                         nn.AvgPool2d(2), nn.Conv2d(16, 120, 5), nn.Tanh(), nn.Flatten(),
-                         nn.Linear(120, 84), nn.Tanh(), nn.Linear(84, 10))
-
-
-def _torchvision():
-    try:
-        return importlib.import_module("torchvision.models")
-    except Exception:  # absent, or built for another torch: its columns stay empty
-        return None
-
-
-def _torch_small_resnet18(torch):
-    tv = _torchvision()
-    if tv is None:
-        return None
-    model = tv.resnet18(num_classes=10)
-    model.conv1 = torch.nn.Conv2d(3, 64, 3, 1, 1, bias=False)  # nativedl's small_input=True stem
-    model.maxpool = torch.nn.Identity()
-    return model
-
-
-def _torch_small_mobilenet_v2(torch):
-    tv = _torchvision()
-    if tv is None:
-        return None
-    model = tv.mobilenet_v2(num_classes=10, width_mult=0.5)
-    model.features[0][0].stride = (1, 1)  # nativedl's small_input=True: stride-1 stem and second stage
-    model.features[2].conv[1][0].stride = (1, 1)
-    return model
+def _torch_models_package(torch):
+    """nativedl/models/ loaded as the package `_torch_zoo.models`, whose `from .. import nn` finds torch.nn (its
+    __init__, which would pull in every family, is not run)."""
+    if "_torch_zoo.models" not in sys.modules:
+        root = types.ModuleType("_torch_zoo")
+        root.__path__, root.nn = [], torch.nn
+        models = types.ModuleType("_torch_zoo.models")
+        models.__path__ = [str(MODELS_DIR)]
+        sys.modules["_torch_zoo"], sys.modules["_torch_zoo.models"] = root, models
+    return "_torch_zoo.models"
 
 
 def _model(lib, name):
-    """The network for lib (None where torchvision is unusable)."""
-    if lib.name == "torch":
-        return {"lenet5": _torch_lenet5, "resnet18": _torch_small_resnet18,
-                "mobilenet_v2": _torch_small_mobilenet_v2}[name](lib.m)
-    models = importlib.import_module(lib.m.__name__ + ".models")
-    return {"lenet5": lambda: models.lenet5(),
-            "resnet18": lambda: models.resnet18(10, small_input=True),
-            "mobilenet_v2": lambda: models.mobilenet_v2(10, width_mult=0.5, small_input=True)}[name]()
+    file, make = MODELS[name]
+    package = _torch_models_package(lib.m) if lib.name == "torch" else lib.m.__name__ + ".models"
+    return make(importlib.import_module(f"{package}.{file}"))
 
 
 def _train_step(name):
     def setup(lib, shape):
         model = _model(lib, name)
-        if model is None:
-            return None
         model.train()
         F = importlib.import_module(lib.m.__name__ + ".nn.functional")
         opt = lib.m.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -77,8 +66,6 @@ def _train_step(name):
 def _inference(name):
     def setup(lib, shape):
         model = _model(lib, name)
-        if model is None:
-            return None
         model.eval()
         x = lib.randn(shape)
 
@@ -92,6 +79,7 @@ def _inference(name):
 CASES = []
 for _name, _label, _batch, _chw in [("lenet5", "LeNet-5", 64, (1, 32, 32)),
                                     ("mobilenet_v2", "MobileNetV2 a=0.5 small-input", 32, (3, 32, 32)),
-                                    ("resnet18", "ResNet-18 small-input", 32, (3, 32, 32))]:
+                                    ("resnet18", "ResNet-18 small-input", 32, (3, 32, 32)),
+                                    ("lstm", "LSTM classifier 8x8 steps", 64, (8, 8))]:
     CASES.append(Case(f"{_label} train step", (_batch,) + _chw, (2,) + _chw, _train_step(_name), libs=LIBS))
     CASES.append(Case(f"{_label} inference b=1", (1,) + _chw, (1,) + _chw, _inference(_name), libs=LIBS))
