@@ -1,8 +1,12 @@
 """nativedl.models: classic networks with torchvision's constructor names and parameter names.
 
-Every constructor takes num_classes and in_channels; those with a downsampling stem take small_input=True
-for 32x32 inputs (a 3x3 stride-1 stem without the max pool). Parameter names and counts equal
-torchvision's for the configurations torchvision has, so converted weights load with load_state_dict.
+Every image constructor takes num_classes and in_channels; those with a downsampling stem take
+small_input=True for 32x32 inputs (a 3x3 stride-1 stem without the max pool). Parameter names and counts
+equal torchvision's for the configurations torchvision has, so converted weights load with load_state_dict.
+The sequence models (lstm_classifier, seq2seq_attention) take feature / vocabulary sizes instead.
+
+lenet.py, vgg.py, resnet.py, mobilenet.py and sequence.py use nothing from nativedl but `nn` (PyTorch's API):
+bench/cases/models.py builds the same networks from torch.nn by loading those files with torch.nn in its place.
 """
 from .densenet import *  # noqa: F401,F403
 from .inception import *  # noqa: F401,F403
