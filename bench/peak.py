@@ -65,7 +65,9 @@ def at(peak: dict | None, threads: int) -> dict | None:
 
 def summary(peak: dict) -> str:
     lines = [f"machine limits (nativedl {peak['isa']} probes; STREAM arrays of {peak['array_bytes'] >> 20} MiB):"]
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     for row in peak["by_threads"]:
         lines.append(f"  {row['threads']} thread(s): FMA peak {row['fma_gflops']:.1f} GFLOP/s, "
-                     f"STREAM triad {row['stream_triad_gbs']:.1f} GB/s, copy {row['stream_copy_gbs']:.1f} GB/s")
+                     f"STREAM triad {row['stream_triad_gbs']:.1f} GB/s, copy {row['stream_copy_gbs']:.1f} GB/s"
+                     + (f" (more threads than the {cpus} usable cpus: not a limit)" if row["threads"] > cpus else ""))
     return "\n".join(lines)

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "core/parallel.h"
@@ -51,7 +52,7 @@ template <typename F> void on_threads(int threads, const F& fn) {
   set_num_threads(saved);
 }
 
-// Calls the probe in bursts of this many rounds (well under a millisecond each) until the deadline.
+// Calls the probe in bursts of this many iterations (well under a millisecond each) until the deadline.
 constexpr int64_t kFmaBurst = 1 << 16;
 // Rounds of the peak measurement: the best one counts (the first includes waking the threads and
 // the clock ramping up).
