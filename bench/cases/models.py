@@ -1,10 +1,12 @@
 """Whole networks: one training step (forward, cross-entropy, backward, SGD-momentum step) on a batch, and
 inference latency at batch 1, for nativedl.models against the same architectures in PyTorch (torchvision's
-ResNet-18 and MobileNetV2 given the same small-input stem; LeNet-5 written out below)."""
+ResNet-18 and MobileNetV2 given the same small-input stem, or their twins in bench/torch_models.py when
+torchvision does not load; LeNet-5 written out below)."""
 import importlib
 
 import numpy as np
 
+from bench import torch_models
 from bench.case import Case
 
 LIBS = ("nativedl", "torch")
@@ -20,14 +22,14 @@ def _torch_lenet5(torch):
 def _torchvision():
     try:
         return importlib.import_module("torchvision.models")
-    except Exception:  # absent, or built for another torch: its columns stay empty
+    except Exception:  # absent, or built for another torch (PyPI's is for the CUDA one): bench/torch_models.py
         return None
 
 
 def _torch_small_resnet18(torch):
     tv = _torchvision()
     if tv is None:
-        return None
+        return torch_models.resnet18_small_input(torch)
     model = tv.resnet18(num_classes=10)
     model.conv1 = torch.nn.Conv2d(3, 64, 3, 1, 1, bias=False)  # nativedl's small_input=True stem
     model.maxpool = torch.nn.Identity()
@@ -37,7 +39,7 @@ def _torch_small_resnet18(torch):
 def _torch_small_mobilenet_v2(torch):
     tv = _torchvision()
     if tv is None:
-        return None
+        return torch_models.mobilenet_v2_small_input(torch, width_mult=0.5)
     model = tv.mobilenet_v2(num_classes=10, width_mult=0.5)
     model.features[0][0].stride = (1, 1)  # nativedl's small_input=True: stride-1 stem and second stage
     model.features[2].conv[1][0].stride = (1, 1)
@@ -45,7 +47,7 @@ def _torch_small_mobilenet_v2(torch):
 
 
 def _model(lib, name):
-    """The network for lib (None where torchvision is unusable)."""
+    """The network for lib."""
     if lib.name == "torch":
         return {"lenet5": _torch_lenet5, "resnet18": _torch_small_resnet18,
                 "mobilenet_v2": _torch_small_mobilenet_v2}[name](lib.m)
@@ -58,8 +60,6 @@ def _model(lib, name):
 def _train_step(name):
     def setup(lib, shape):
         model = _model(lib, name)
-        if model is None:
-            return None
         model.train()
         F = importlib.import_module(lib.m.__name__ + ".nn.functional")
         opt = lib.m.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
@@ -77,8 +77,6 @@ def _train_step(name):
 def _inference(name):
     def setup(lib, shape):
         model = _model(lib, name)
-        if model is None:
-            return None
         model.eval()
         x = lib.randn(shape)
 
