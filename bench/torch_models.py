@@ -44,7 +44,8 @@ def mobilenet_v2_small_input(torch, width_mult=0.5, num_classes=10):
             super().__init__()
             hidden = int(round(cin * t))
             layers = [_conv_bn(nn, cin, hidden, 1, act=nn.ReLU6)] if t != 1 else []
-            layers += [_conv_bn(nn, hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6), _conv_bn(nn, hidden, cout, 1)]
+            layers += [_conv_bn(nn, hidden, hidden, 3, stride, groups=hidden, act=nn.ReLU6),
+                       _conv_bn(nn, hidden, cout, 1)]
             self.conv = nn.Sequential(*layers)
             self.residual = stride == 1 and cin == cout
 

@@ -204,8 +204,8 @@ int main(int argc, char** argv) {
     const double s = time_call(c.setup(opt.quick), opt.quick ? 1 : opt.repeat, opt.quick ? 0.0 : 0.02);
     const double rate = c.work(opt.quick) / s / 1e9;
     const double limit = c.bandwidth_bound ? bw.triad_gbs : peak;
-    std::printf("%-28s %10.3f %6.1f %-7s %7.1f%%\n", c.name.c_str(), s * 1e3, rate, c.bandwidth_bound ? "GB/s" : "GFLOP/s",
-                100 * rate / limit);
+    std::printf("%-28s %10.3f %6.1f %-7s %7.1f%%\n", c.name.c_str(), s * 1e3, rate,
+                c.bandwidth_bound ? "GB/s" : "GFLOP/s", 100 * rate / limit);
     std::fflush(stdout);
     ++ran;
   }
