@@ -71,3 +71,11 @@ def test_no_peak_leaves_out_the_percentages(tmp_path, capsys):
     assert "% bw" not in capsys.readouterr().out
     data = json.loads(out.read_text())
     assert data["peak"] is None and data["results"][0]["percent"] == {}
+
+
+def test_network_rows_count_the_conv_and_linear_flops():
+    from bench.cases import models
+    # LeNet-5 on 32x32: convs 6x28x28 outputs x 1x5x5, 16x10x10 x 6x5x5, 120 x 16x5x5; linears 120x84, 84x10.
+    macs = 6 * 28 * 28 * 25 + 16 * 10 * 10 * 150 + 120 * 400 + 120 * 84 + 84 * 10
+    assert models._forward_flops("lenet5", (1, 1, 32, 32)) == 2 * macs
+    assert models._forward_flops("lenet5", (4, 1, 32, 32)) == 8 * macs
