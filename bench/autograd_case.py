@@ -33,8 +33,9 @@ def fwd(forward: Callable, param_shapes: Callable = lambda shape: ()) -> Callabl
 
 
 def pair(name: str, shape: tuple, quick: tuple, forward: Callable, param_shapes: Callable = lambda shape: (),
-         tensors_fwd: int = 2, tensors_bwd: int = 5) -> list:
-    """A forward case and a forward + backward case of one op; bytes: whole tensors read or written."""
+         tensors_fwd: float = 2, tensors_bwd: float = 5) -> list:
+    """A forward case and a forward + backward case of one op; bytes: tensors of the input's size read or
+    written (fractions for smaller ones, e.g. 0.25 for a stride-2 pooling's output)."""
     import math
     return [Case(f"{name}_fwd", shape, quick, fwd(forward, param_shapes), libs=AUTOGRAD_LIBS,
                  bytes=lambda s: 4 * tensors_fwd * math.prod(s)),

@@ -47,9 +47,25 @@ def _flops(c_out, k, stride=1, padding=0, dilation=1, groups=1, transpose=False,
     return flops
 
 
+def _bytes(c_out, k, stride=1, padding=0, dilation=1, groups=1, transpose=False, backward=False):
+    """Float32 bytes of the least traffic: the forward reads x and w and writes y; the backward reads
+    grad_y, x and w and writes grad_x and grad_w. What the bandwidth-bound (depthwise) convs are held to."""
+    def nbytes(shape):
+        n, c, h, w = shape
+        c_out_, groups_ = _channels(c_out, groups, c)
+        if transpose:
+            size = lambda i: (i - 1) * stride - 2 * padding + dilation * (k - 1) + 1  # noqa: E731
+        else:
+            size = lambda i: (i + 2 * padding - dilation * (k - 1) - 1) // stride + 1  # noqa: E731
+        x, wt, y = n * c * h * w, c_out_ * (c // groups_) * k * k, n * c_out_ * size(h) * size(w)
+        return 4 * ((3 * x + 3 * wt + 2 * y) if backward else (x + wt + y))
+    return nbytes
+
+
 def _case(name, shape, quick, op, c_out, k, backward=False, **kw):
     return Case(name + (" fwd+bwd" if backward else ""), shape, quick, _conv(op, c_out, k, backward=backward, **kw),
-                flops=_flops(c_out, k, transpose=op == "conv_transpose2d", backward=backward, **kw), libs=LIBS)
+                flops=_flops(c_out, k, transpose=op == "conv_transpose2d", backward=backward, **kw),
+                bytes=_bytes(c_out, k, transpose=op == "conv_transpose2d", backward=backward, **kw), libs=LIBS)
 
 
 CASES = [
@@ -62,4 +78,6 @@ CASES = [
     _case("conv2d 3x3 d=2 64->64", (16, 64, 56, 56), (2, 8, 14, 14), "conv2d", 64, 3, padding=2, dilation=2),
     _case("conv_transpose2d 4x4 s2 64->32", (16, 64, 28, 28), (2, 8, 14, 14), "conv_transpose2d", 32, 4, stride=2,
           padding=1),
+    # MobileNet-sized batch: the 256 MiB input alone is 8x the last-level cache.
+    _case("depthwise 3x3 C=512 N=128", (128, 512, 32, 32), (4, 16, 16, 16), "conv2d", None, 3, padding=1, groups=None),
 ]

@@ -11,10 +11,12 @@ import importlib
 import pathlib
 import sys
 import types
+from functools import lru_cache
 
 import numpy as np
 
 from bench.case import Case
+from bench.libs import Lib
 
 LIBS = ("nativedl", "torch")
 MODELS_DIR = pathlib.Path(__file__).resolve().parents[2] / "python" / "nativedl" / "models"
@@ -76,10 +78,42 @@ def _inference(name):
     return setup
 
 
+@lru_cache(maxsize=None)
+def _forward_flops(name, shape):
+    """2 x the multiply-adds of nativedl's network's convolutions, linear and LSTM layers in one forward pass
+    (the rest is negligible), counted with forward hooks on a pass over zeros."""
+    import nativedl as nd
+    model, total = _model(Lib("nativedl", nd, nd.from_numpy, nd.set_num_threads), name), [0]
+
+    def count(module, inputs, out):
+        if isinstance(module, nd.nn.Conv2d):
+            kh, kw = module.kernel_size
+            total[0] += 2 * out.numel() * module.in_channels // module.groups * kh * kw
+        elif isinstance(module, nd.nn.Linear):
+            total[0] += 2 * out.numel() * module.in_features
+        elif isinstance(module, nd.nn.LSTM):  # every weight matrix multiplies one vector per time step
+            steps = inputs[0].numel() // module.input_size
+            total[0] += 2 * steps * sum(w.numel() for n, w in module.named_parameters() if n.startswith("weight"))
+
+    hooks = [m.register_forward_hook(count) for m in model.modules()]
+    with nd.no_grad():
+        model.eval()(nd.zeros(shape))
+    for h in hooks:
+        h.remove()
+    return total[0]
+
+
+def _step_flops(name, passes):
+    """A training step costs ~3 forward passes (the backward computes input and weight gradients)."""
+    return lambda shape: passes * _forward_flops(name, shape)
+
+
 CASES = []
 for _name, _label, _batch, _chw in [("lenet5", "LeNet-5", 64, (1, 32, 32)),
                                     ("mobilenet_v2", "MobileNetV2 a=0.5 small-input", 32, (3, 32, 32)),
                                     ("resnet18", "ResNet-18 small-input", 32, (3, 32, 32)),
                                     ("lstm", "LSTM classifier 8x8 steps", 64, (8, 8))]:
-    CASES.append(Case(f"{_label} train step", (_batch,) + _chw, (2,) + _chw, _train_step(_name), libs=LIBS))
-    CASES.append(Case(f"{_label} inference b=1", (1,) + _chw, (1,) + _chw, _inference(_name), libs=LIBS))
+    CASES.append(Case(f"{_label} train step", (_batch,) + _chw, (2,) + _chw, _train_step(_name), libs=LIBS,
+                      flops=_step_flops(_name, 3)))
+    CASES.append(Case(f"{_label} inference b=1", (1,) + _chw, (1,) + _chw, _inference(_name), libs=LIBS,
+                      flops=_step_flops(_name, 1)))

@@ -42,6 +42,7 @@ void bind_nn(py::module_& m, TensorClass& cls);  // pooling, normalization, resa
 void bind_activation(py::module_& m, TensorClass& cls);
 void bind_optim(py::module_& m);
 void bind_rnn(py::module_& m, TensorClass& cls);  // recurrent layers, embeddings, attention
+void bind_machine(py::module_& m);  // private: FMA peak and STREAM bandwidth probes
 /// x[index] and x[index] = value with integer/boolean tensor, list or array items.
 Tensor getitem(const Tensor& self, py::handle index);
 void setitem(Tensor& self, py::handle index, py::handle value);

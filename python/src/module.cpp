@@ -43,4 +43,5 @@ PYBIND11_MODULE(_C, m) {
   bind_activation(m, cls);
   bind_optim(m);
   bind_rnn(m, cls);
+  bind_machine(m);
 }

@@ -17,6 +17,7 @@ void register_normalization_kernels();
 void register_activation_kernels();
 void register_optim_kernels();
 void register_rnn_kernels();
+void register_peak_kernels();
 
 void register_kernels() {
   register_copy_kernels();
@@ -33,6 +34,7 @@ void register_kernels() {
   register_activation_kernels();
   register_optim_kernels();
   register_rnn_kernels();
+  register_peak_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA

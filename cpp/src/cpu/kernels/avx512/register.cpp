@@ -3,14 +3,19 @@
 // Note [AVX-512 kernel set]
 // 512-bit FMAs double the arithmetic peak of CPUs with two full-width FMA units (Zen 5,
 // Xeon): compute-bound kernels gain, memory-bound ones don't. So only the GEMM (which the
-// matmul and convolution ops run on) is compiled for avx512; every other stub keeps its
-// avx2 kernel through select()'s fallback, and vec_avx512.h carries only what the GEMM uses.
+// matmul and convolution ops run on) and the peak probe measuring what it can reach
+// (cpu/kernels/peak.cpp) are compiled for avx512; every other stub keeps its avx2 kernel
+// through select()'s fallback, and vec_avx512.h carries only what those two use.
 #include "cpu/kernel_api.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
 
 void register_gemm_kernels();
+void register_peak_kernels();
 
-void register_kernels() { register_gemm_kernels(); }
+void register_kernels() {
+  register_gemm_kernels();
+  register_peak_kernels();
+}
 
 }  // namespace nd::cpu::NATIVEDL_ISA
