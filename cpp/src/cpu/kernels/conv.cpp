@@ -54,10 +54,12 @@ Plan plan(const ConvGeom& g, int64_t elem_size) {
 
 // Calls fn(tap_row, input_row, q0, q1) for every (ci, i, j) tap and output row p in [p0, p1):
 // tap_row is the column matrix row (ci*kh + i)*kw + j (rows ld apart) at output row p, input_row
-// the row of x it reads (null when the tap falls in the padding) pre-offset so that element q
-// is input_row[q * sw], and [q0, q1) the output columns whose tap lies inside x.
+// the row of x it reads (null when the tap falls in the padding; x's rows are xrs apart), off
+// its offset (element q is at q * sw + off), and [q0, q1) the output columns whose tap lies
+// inside x.
 template <typename T, typename Fn>
-void for_each_tap_row(const ConvGeom& g, int64_t cg, T* x, int64_t p0, int64_t p1, T* col, int64_t ld, Fn&& fn) {
+void for_each_tap_row(const ConvGeom& g, int64_t cg, T* x, int64_t xrs, int64_t p0, int64_t p1, T* col, int64_t ld,
+                      Fn&& fn) {
   for (int64_t ci = 0; ci < cg; ++ci)
     for (int64_t i = 0; i < g.kh; ++i)
       for (int64_t j = 0; j < g.kw; ++j) {
@@ -67,7 +69,7 @@ void for_each_tap_row(const ConvGeom& g, int64_t cg, T* x, int64_t p0, int64_t p
         tap_range(g.ow, g.sw, off, g.w, &q0, &q1);
         for (int64_t p = p0; p < p1; ++p) {
           const int64_t ih = p * g.sh - g.ph + i * g.dh;
-          T* xr = ih < 0 || ih >= g.h ? nullptr : x + (ci * g.h + ih) * g.w;
+          T* xr = ih < 0 || ih >= g.h ? nullptr : x + (ci * g.h + ih) * xrs;
           fn(row + (p - p0) * g.ow, xr, off, q0, q1);
         }
       }
@@ -75,7 +77,7 @@ void for_each_tap_row(const ConvGeom& g, int64_t cg, T* x, int64_t p0, int64_t p
 
 template <typename T>
 void im2col(const ConvGeom& g, int64_t cg, const T* x, int64_t p0, int64_t p1, T* col, int64_t ld) {
-  for_each_tap_row(g, cg, const_cast<T*>(x), p0, p1, col, ld, [&](T* r, const T* xr, int64_t off, int64_t q0, int64_t q1) {
+  for_each_tap_row(g, cg, const_cast<T*>(x), g.w, p0, p1, col, ld, [&](T* r, const T* xr, int64_t off, int64_t q0, int64_t q1) {
     if (xr == nullptr) { std::fill(r, r + g.ow, T(0)); return; }
     std::fill(r, r + q0, T(0));
     if (g.sw == 1) std::copy(xr + q0 + off, xr + q1 + off, r + q0);
@@ -84,17 +86,44 @@ void im2col(const ConvGeom& g, int64_t cg, const T* x, int64_t p0, int64_t p1, T
   });
 }
 
+// Note [Phase-split rows]
+// col2im adds each tap row into x at positions q * sw + off: with a stride, a scattered
+// read-modify-write per value, kh * kw / (sh * sw) times per element of x. It accumulates
+// instead into rows split by phase: element t of an x row sits at (t % sw) * U + t / sw
+// (U = ceil(w / sw)), where a tap row's positions are contiguous (phase off mod sw, start
+// (off - phase) / sw), and the rows are interleaved into x once at the end. With sw == 1
+// the split layout is x itself.
+inline int64_t phase_len(const ConvGeom& g) { return (g.w + g.sw - 1) / g.sw; }
+
+// Adds the columns (k, positions of rows [p0, p1), ld apart) into xs, the cg planes of x in
+// the phase-split layout (Note [Phase-split rows]).
 template <typename T>
-void col2im(const ConvGeom& g, int64_t cg, const T* col, int64_t ld, int64_t p0, int64_t p1, T* x) {
-  for_each_tap_row(g, cg, x, p0, p1, const_cast<T*>(col), ld, [&](const T* r, T* xr, int64_t off, int64_t q0, int64_t q1) {
+void col2im(const ConvGeom& g, int64_t cg, const T* col, int64_t ld, int64_t p0, int64_t p1, T* xs) {
+  const int64_t u = phase_len(g);
+  for_each_tap_row(g, cg, xs, g.sw * u, p0, p1, const_cast<T*>(col), ld, [&](const T* r, T* xr, int64_t off, int64_t q0, int64_t q1) {
     if (xr == nullptr) return;
-    if (g.sw == 1) {  // contiguous: let the compiler vectorize it
-      T* xo = xr + off;
-      for (int64_t q = q0; q < q1; ++q) xo[q] += r[q];
-    } else {
-      for (int64_t q = q0; q < q1; ++q) xr[q * g.sw + off] += r[q];
-    }
+    const int64_t phase = (off % g.sw + g.sw) % g.sw;
+    T* dst = xr + phase * u + (off - phase) / g.sw;
+    for (int64_t q = q0; q < q1; ++q) dst[q] += r[q];
   });
+}
+
+// x's planes = the phase-split planes xs (+ bias[plane], or zero), interleaved.
+template <typename T> void unsplit_phases(const ConvGeom& g, int64_t planes, const T* xs, const T* bias, T* x) {
+  const int64_t u = phase_len(g);
+  for (int64_t pl = 0; pl < planes; ++pl) {
+    const T b = bias ? bias[pl] : T(0);
+    for (int64_t ih = 0; ih < g.h; ++ih) {
+      const T* src = xs + (pl * g.h + ih) * g.sw * u;
+      T* dst = x + (pl * g.h + ih) * g.w;
+      if (g.sw == 2) {  // the common case, as one loop the compiler vectorizes
+        for (int64_t t = 0; t < g.w / 2; ++t) dst[2 * t] = src[t] + b, dst[2 * t + 1] = src[u + t] + b;
+        if (g.w % 2) dst[g.w - 1] = src[u - 1] + b;
+      } else {
+        for (int64_t t = 0; t < g.w; ++t) dst[t] = src[(t % g.sw) * u + t / g.sw] + b;
+      }
+    }
+  }
 }
 
 /// One block: images [n0, n1) of group grp, output rows [p0, p1) of each.
@@ -112,17 +141,18 @@ template <typename Fn> void for_each_block(const ConvGeom& g, const Plan& pl, in
 
 /// Per-thread scratch: the column block and y's side of a multi-image block.
 template <typename T> struct Scratch {
-  ConvScratch<T> col, ybuf;
-  explicit Scratch(const Plan& pl) : col(pl.col_elems), ybuf(pl.ybuf_elems) {}
+  ConvScratch<T> col, ybuf, xs;  // xs: the phase-split planes of a strided transpose
+  Scratch(const Plan& pl, int64_t xs_elems) : col(pl.col_elems), ybuf(pl.ybuf_elems), xs(xs_elems) {}
 };
 
 // Runs fn(nb, ne, scratch) over image ranges of whole blocks, threads over blocks or inside
 // the GEMM (Note [Convolution by GEMM]).
-template <typename T, typename Fn> void for_each_image_range(const ConvGeom& g, const Plan& pl, Fn&& fn) {
+template <typename T, typename Fn>
+void for_each_image_range(const ConvGeom& g, const Plan& pl, int64_t xs_elems, Fn&& fn) {
   const int64_t chunks = (g.n + pl.imgs - 1) / pl.imgs;
   const int64_t grain = chunks >= get_num_threads() ? 1 : chunks;
   core::parallel_for(0, chunks, grain, [&](int64_t b, int64_t e) {
-    Scratch<T> s(pl);
+    Scratch<T> s(pl, xs_elems);
     fn(b * pl.imgs, std::min(g.n, e * pl.imgs), s);
   });
 }
@@ -156,7 +186,7 @@ template <typename T> void block_columns(const ConvGeom& g, const Plan& pl, cons
 
 template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   const Plan pl = plan(g, sizeof(T));
-  for_each_image_range<T>(g, pl, [&](int64_t nb, int64_t ne, Scratch<T>& s) {
+  for_each_image_range<T>(g, pl, 0, [&](int64_t nb, int64_t ne, Scratch<T>& s) {
     if (pl.imgs == 1 && bias)
       for (int64_t n = nb; n < ne; ++n) fill_planes(y + n * g.o * pl.p, g.o, g.o, pl.p, bias);
     const T beta = bias ? T(1) : T(0);
@@ -183,8 +213,11 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
 template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
   const Plan pl = plan(g, sizeof(T));
   const int64_t hw = g.h * g.w;
-  for_each_image_range<T>(g, pl, [&](int64_t nb, int64_t ne, Scratch<T>& s) {
-    if (bias || !pl.direct)
+  // A strided transpose accumulates each image's group in phase-split planes (Note [Phase-split rows]).
+  const bool split = !pl.direct && g.sw > 1;
+  const int64_t split_elems = pl.cg * g.h * g.sw * phase_len(g);
+  for_each_image_range<T>(g, pl, split ? pl.imgs * split_elems : 0, [&](int64_t nb, int64_t ne, Scratch<T>& s) {
+    if (!split && (bias || !pl.direct))
       for (int64_t n = nb; n < ne; ++n) fill_planes(x + n * g.c * hw, g.c, g.c, hw, bias);
     for_each_block(g, pl, nb, ne, [&](const Block& b) {
       const T* wg = w + b.grp * pl.og * pl.k;
@@ -202,8 +235,17 @@ template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const 
         gather_y(g, pl, b, y, s.ybuf.p);
         gemm_t(true, false, pl.k, cols, pl.og, wg, pl.k, s.ybuf.p, cols, T(0), s.col.p, cols);
       }
-      for (int64_t n = b.n0; n < b.n1; ++n)
-        col2im(g, pl.cg, s.col.p + (n - b.n0) * width, cols, b.p0, b.p1, x + (n * g.c + b.grp * pl.cg) * hw);
+      for (int64_t n = b.n0; n < b.n1; ++n) {
+        T* xg = x + (n * g.c + b.grp * pl.cg) * hw;
+        if (!split) {
+          col2im(g, pl.cg, s.col.p + (n - b.n0) * width, cols, b.p0, b.p1, xg);
+          continue;
+        }
+        T* xs = s.xs.p + (n - b.n0) * split_elems;
+        if (b.p0 == 0) std::fill(xs, xs + split_elems, T(0));
+        col2im(g, pl.cg, s.col.p + (n - b.n0) * width, cols, b.p0, b.p1, xs);
+        if (b.p1 == g.oh) unsplit_phases(g, pl.cg, xs, bias ? bias + b.grp * pl.cg : nullptr, xg);
+      }
     });
   });
 }
@@ -236,7 +278,7 @@ template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* 
   const int64_t chunks = blocks >= get_num_threads() ? get_num_threads() : 1;
   ConvScratch<T> parts((chunks - 1) * wsize);
   core::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
-    Scratch<T> s(pl);
+    Scratch<T> s(pl, 0);
     for (int64_t ch = cb; ch < ce; ++ch) {
       T* dst = ch == 0 ? dw : parts.p + (ch - 1) * wsize;
       std::fill(dst, dst + wsize, T(0));
