@@ -153,3 +153,58 @@ def test_matches_pytorch(name, shapes, kw):
     ours = getattr(F, name)(*[nd.from_numpy(a) if a is not None else None for a in arrays], **kw)
     theirs = getattr(torch.nn.functional, name)(*[torch.from_numpy(a) if a is not None else None for a in arrays], **kw)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-10)
+
+
+# --- the kernels' fast paths against plain NumPy (float64): Winograd F(2x2, 3x3) (3x3, stride
+# 1, >= 16 channels per group, >= 8x8 outputs), several small images per GEMM, and strided
+# col2im through phase-split rows ---
+
+def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
+    """y = conv2d(x, w) + b and the gradients of sum(y * g), written from the definition."""
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    og = o // groups
+    oh = (h + 2 * padding - dilation * (kh - 1) - 1) // stride + 1
+    ow = (wd + 2 * padding - dilation * (kw - 1) - 1) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    y = np.zeros((n, o, oh, ow)) + b[None, :, None, None]
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dilation, i * dilation + stride * (oh - 1) + 1, stride)
+            cols = slice(j * dilation, j * dilation + stride * (ow - 1) + 1, stride)
+            for grp in range(groups):
+                cs, os_ = slice(grp * cg, (grp + 1) * cg), slice(grp * og, (grp + 1) * og)
+                patch = xp[:, cs, rows, cols]
+                y[:, os_] += np.einsum("ncpq,oc->nopq", patch, w[os_, :, i, j])
+                dxp[:, cs, rows, cols] += np.einsum("nopq,oc->ncpq", g[:, os_], w[os_, :, i, j])
+                dw[os_, :, i, j] += np.einsum("nopq,ncpq->oc", g[:, os_], patch)
+    dx = dxp[:, :, padding:padding + h, padding:padding + wd]
+    return y, dx, dw, g.sum(axis=(0, 2, 3))
+
+
+@pytest.mark.parametrize("xshape,wshape,kw", [
+    ((3, 16, 9, 11), (16, 16, 3, 3), dict(padding=1)),                     # Winograd, odd sizes
+    ((2, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
+    ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
+    ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
+    ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
+    ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
+])
+def test_fast_paths_match_numpy(xshape, wshape, kw):
+    stride, padding, dilation, groups = (kw.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1),
+                                                                     ("groups", 1)))
+    x, w, b = RNG.standard_normal(xshape), RNG.standard_normal(wshape), RNG.standard_normal(wshape[0])
+    xt, wt, bt = (nd.from_numpy(a).requires_grad_(True) for a in (x, w, b))
+    y = F.conv2d(xt, wt, bt, **kw)
+    g = RNG.standard_normal(tuple(y.shape))
+    (y * nd.from_numpy(g)).sum().backward()
+    ref = _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups)
+    for got, want in zip([y.detach(), xt.grad, wt.grad, bt.grad], ref):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)
+    # conv_transpose2d is the input gradient's map (output_padding restores x's size): the same
+    # numbers, plus its own bias.
+    out_pad = tuple((xshape[d] + 2 * padding - dilation * (wshape[d] - 1) - 1) % stride for d in (2, 3))
+    bx = RNG.standard_normal(xshape[1])
+    xg = F.conv_transpose2d(nd.from_numpy(g), nd.from_numpy(w), nd.from_numpy(bx), output_padding=out_pad, **kw)
+    np.testing.assert_allclose(xg.numpy(), ref[1] + bx[None, :, None, None], rtol=1e-10, atol=1e-10)

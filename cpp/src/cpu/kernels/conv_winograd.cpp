@@ -1,0 +1,227 @@
+// Winograd F(2x2, 3x3) for 3x3 convolutions with stride 1 and no dilation.
+//
+// Note [Winograd F(2x2, 3x3)]
+// A 2x2 block of outputs of a 3x3 filter needs 36 multiply-adds per input channel; through
+// the transforms Y = A^T [ (G g G^T) .* (B^T d B) ] A of the 4x4 input tile d around it
+// (overlapping its neighbours by 2), it needs 16: the 16 elementwise products become 16
+// GEMMs, U[xi] (og, cg) x V[xi] (cg, tiles) = M[xi] (og, tiles), one per position xi of
+// the 4x4 transformed tile, summing over channels. The input and output transforms are
+// additions only, vectorized along the tiles of a row (stride-2 loads and interleaved
+// stores), so the arithmetic drops 2.25x for a pass over the data on each side. The
+// constants (0, +-1, 1/2) are exact in binary floating point; the results differ from the
+// direct sum by rounding only. Tiles are taken a block of tile rows at a time (several
+// images when they are small) so that V and M stay in cache.
+#include <algorithm>
+
+#include "core/parallel.h"
+#include "cpu/conv_util.h"
+#include "nativedl/runtime.h"
+
+namespace nd::cpu::NATIVEDL_ISA {
+namespace {
+
+// A block's V (and M) take about kBlockBytes, unless that leaves its GEMMs fewer than
+// kMinTiles columns (many channels, small images): narrower GEMMs repack U for little work.
+constexpr int64_t kBlockBytes = int64_t(1) << 20;
+constexpr int64_t kMinTiles = 256;
+
+// A row or plane stride of at least n elements that is a multiple of 64 bytes but not of
+// 512: power-of-two strides (ld = 256 tiles, planes of 64 x 256) put every row the GEMM packs,
+// and all 16 streams of a transform, into the same few L1 sets.
+template <typename T> int64_t skewed(int64_t n) {
+  constexpr int64_t line = 64 / sizeof(T);
+  const int64_t s = (n + line - 1) / line * line;
+  return s % (8 * line) == 0 ? s + line : s;
+}
+
+struct WinoPlan {
+  int64_t cg, og;  // channels per group in and out
+  int64_t th, tw;  // 2x2 output tiles per image: rows, columns
+  int64_t wp;      // padded input row: 2 * tw + 2
+  int64_t rows;    // tile rows per block (counted across images)
+};
+
+// u[xi][o][c] = (G g G^T)[xi] for the og x cg filters of w (og, cg, 3, 3).
+template <typename T> void transform_weights(const T* w, int64_t og, int64_t cg, T* u) {
+  const T h = T(0.5);
+  for (int64_t o = 0; o < og; ++o)
+    for (int64_t c = 0; c < cg; ++c) {
+      const T* g = w + (o * cg + c) * 9;
+      T t[4][3];  // G g
+      for (int j = 0; j < 3; ++j) {
+        t[0][j] = g[j];
+        t[1][j] = (g[j] + g[3 + j] + g[6 + j]) * h;
+        t[2][j] = (g[j] - g[3 + j] + g[6 + j]) * h;
+        t[3][j] = g[6 + j];
+      }
+      for (int i = 0; i < 4; ++i) {
+        const T r[4] = {t[i][0], (t[i][0] + t[i][1] + t[i][2]) * h, (t[i][0] - t[i][1] + t[i][2]) * h, t[i][2]};
+        for (int j = 0; j < 4; ++j) u[((i * 4 + j) * og + o) * cg + c] = r[j];
+      }
+    }
+}
+
+// The cg planes of one image's group, rows [2 * ty0 - ph, 2 * ty1 + 2 - ph) zero-padded to
+// width wp (pw zeros on the left): pad (cg, 2 * (ty1 - ty0) + 2, wp).
+template <typename T>
+void pad_rows(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t ty0, int64_t ty1, T* pad) {
+  const int64_t prow = 2 * (ty1 - ty0) + 2;
+  for (int64_t c = 0; c < wp.cg; ++c)
+    for (int64_t r = 0; r < prow; ++r) {
+      T* dst = pad + (c * prow + r) * wp.wp;
+      const int64_t ih = 2 * ty0 + r - g.ph;
+      if (ih < 0 || ih >= g.h) {
+        std::fill(dst, dst + wp.wp, T(0));
+        continue;
+      }
+      std::fill(dst, dst + g.pw, T(0));
+      std::copy(x + (c * g.h + ih) * g.w, x + (c * g.h + ih + 1) * g.w, dst + g.pw);
+      std::fill(dst + g.pw + g.w, dst + wp.wp, T(0));
+    }
+}
+
+// v[xi][c][t0 + (ty - ty0) * tw + tx] = (B^T d B)[xi] of each tile of the padded rows.
+template <typename T>
+void transform_input(const WinoPlan& wp, const T* pad, int64_t ty0, int64_t ty1, T* v, int64_t ld, int64_t plane,
+                     int64_t t0) {
+  const int64_t prow = 2 * (ty1 - ty0) + 2;
+  for (int64_t c = 0; c < wp.cg; ++c)
+    for (int64_t ty = ty0; ty < ty1; ++ty) {
+      // Restrict: without it the compiler can't rule out the 16 output streams aliasing the
+      // rows and leaves the loop scalar.
+      const T* __restrict r0 = pad + (c * prow + 2 * (ty - ty0)) * wp.wp;
+      const T* __restrict r1 = r0 + wp.wp;
+      const T* __restrict r2 = r1 + wp.wp;
+      const T* __restrict r3 = r2 + wp.wp;
+      T* __restrict out = v + c * ld + t0 + (ty - ty0) * wp.tw;
+      for (int64_t tx = 0; tx < wp.tw; ++tx) {
+        const int64_t s = 2 * tx;
+        T a[4][4];  // B^T d, column by column
+        for (int j = 0; j < 4; ++j) {
+          a[0][j] = r0[s + j] - r2[s + j];
+          a[1][j] = r1[s + j] + r2[s + j];
+          a[2][j] = r2[s + j] - r1[s + j];
+          a[3][j] = r1[s + j] - r3[s + j];
+        }
+        for (int i = 0; i < 4; ++i) {
+          out[(i * 4 + 0) * plane + tx] = a[i][0] - a[i][2];
+          out[(i * 4 + 1) * plane + tx] = a[i][1] + a[i][2];
+          out[(i * 4 + 2) * plane + tx] = a[i][2] - a[i][1];
+          out[(i * 4 + 3) * plane + tx] = a[i][1] - a[i][3];
+        }
+      }
+    }
+}
+
+// y's planes of one image's group, output rows of tile rows [ty0, ty1) = A^T m A (+ bias),
+// m[xi][o][t0 + (ty - ty0) * tw + tx].
+template <typename T>
+void transform_output(const ConvGeom& g, const WinoPlan& wp, const T* m, int64_t ld, int64_t plane, int64_t t0,
+                      int64_t ty0, int64_t ty1, const T* bias, T* y) {
+  const int64_t pairs = g.ow / 2;
+  for (int64_t o = 0; o < wp.og; ++o) {
+    const T b = bias ? bias[o] : T(0);
+    for (int64_t ty = ty0; ty < ty1; ++ty) {
+      const T* __restrict in = m + o * ld + t0 + (ty - ty0) * wp.tw;
+      T* __restrict y0 = y + (o * g.oh + 2 * ty) * g.ow;
+      T* __restrict y1 = 2 * ty + 1 < g.oh ? y0 + g.ow : nullptr;
+      auto tile = [&](int64_t tx, T out[2][2]) {
+        T s[2][4];  // A^T m, column by column
+        for (int j = 0; j < 4; ++j) {
+          const T m0 = in[j * plane + tx], m1 = in[(4 + j) * plane + tx];
+          const T m2 = in[(8 + j) * plane + tx], m3 = in[(12 + j) * plane + tx];
+          s[0][j] = m0 + m1 + m2;
+          s[1][j] = m1 - m2 - m3;
+        }
+        for (int i = 0; i < 2; ++i) {
+          out[i][0] = s[i][0] + s[i][1] + s[i][2] + b;
+          out[i][1] = s[i][1] - s[i][2] - s[i][3] + b;
+        }
+      };
+      if (y1 != nullptr) {
+        for (int64_t tx = 0; tx < pairs; ++tx) {
+          T out[2][2];
+          tile(tx, out);
+          y0[2 * tx] = out[0][0], y0[2 * tx + 1] = out[0][1];
+          y1[2 * tx] = out[1][0], y1[2 * tx + 1] = out[1][1];
+        }
+      } else {
+        for (int64_t tx = 0; tx < pairs; ++tx) {
+          T out[2][2];
+          tile(tx, out);
+          y0[2 * tx] = out[0][0], y0[2 * tx + 1] = out[0][1];
+        }
+      }
+      if (g.ow % 2) {  // the last tile's right column lies outside y
+        T out[2][2];
+        tile(pairs, out);
+        y0[g.ow - 1] = out[0][0];
+        if (y1 != nullptr) y1[g.ow - 1] = out[1][0];
+      }
+    }
+  }
+}
+
+WinoPlan plan(const ConvGeom& g, int64_t elem_size) {
+  WinoPlan wp;
+  wp.cg = g.c / g.groups, wp.og = g.o / g.groups;
+  wp.th = (g.oh + 1) / 2, wp.tw = (g.ow + 1) / 2;
+  wp.wp = 2 * wp.tw + 2;
+  const int64_t row_bytes = 16 * std::max(wp.cg, wp.og) * wp.tw * elem_size;
+  wp.rows = std::clamp<int64_t>(std::max(kBlockBytes / row_bytes, (kMinTiles + wp.tw - 1) / wp.tw), 1, g.n * wp.th);
+  return wp;
+}
+
+template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  const WinoPlan wp = plan(g, sizeof(T));
+  const int64_t usize = 16 * wp.og * wp.cg;
+  ConvScratch<T> u(usize * g.groups);
+  for (int64_t grp = 0; grp < g.groups; ++grp) transform_weights(w + grp * wp.og * wp.cg * 9, wp.og, wp.cg, u.p + grp * usize);
+  const int64_t total_rows = g.n * wp.th, blocks = (total_rows + wp.rows - 1) / wp.rows;
+  const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
+  core::parallel_for(0, blocks, blocks >= get_num_threads() ? 1 : blocks, [&](int64_t bb, int64_t be) {
+    ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
+    for (int64_t blk = bb; blk < be; ++blk) {
+      const int64_t r0 = blk * wp.rows, r1 = std::min(total_rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
+      const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
+      for (int64_t grp = 0; grp < g.groups; ++grp) {
+        // Calls fn(image, ty0, ty1, first tile) for the block's tile rows, image by image.
+        auto for_each_slice = [&](auto&& fn) {
+          for (int64_t r = r0; r < r1;) {
+            const int64_t n = r / wp.th, ty0 = r % wp.th, ty1 = std::min(wp.th, ty0 + (r1 - r));
+            fn(n, ty0, ty1, (r - r0) * wp.tw);
+            r += ty1 - ty0;
+          }
+        };
+        for_each_slice([&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
+          pad_rows(g, wp, x + (n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad.p);
+          transform_input(wp, pad.p, ty0, ty1, v.p, ld, vplane, t0);
+        });
+        for (int64_t xi = 0; xi < 16; ++xi)
+          gemm_t(false, false, wp.og, tiles, wp.cg, u.p + grp * usize + xi * wp.og * wp.cg, wp.cg, v.p + xi * vplane, ld,
+                 T(0), m.p + xi * mplane, ld);
+        for_each_slice([&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
+          transform_output(g, wp, m.p, ld, mplane, t0, ty0, ty1, bias ? bias + grp * wp.og : nullptr,
+                           y + (n * g.o + grp * wp.og) * g.oh * g.ow);
+        });
+      }
+    }
+  });
+}
+
+}  // namespace
+
+bool winograd_applies(const ConvGeom& g) {
+  // Below 8x8 outputs, the weight transform (16 values per filter, per call) and the tiles'
+  // padding eat the gain (measured: 4x4 ResNet layers run as fast either way).
+  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.c / g.groups >= 16 &&
+         g.o / g.groups >= 16 && g.oh >= 8 && g.ow >= 8 && g.oh == g.h + 2 * g.ph - 2 && g.ow == g.w + 2 * g.pw - 2;
+}
+
+template <typename T> void winograd_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  forward(g, x, w, bias, y);
+}
+template void winograd_forward<float>(const ConvGeom&, const float*, const float*, const float*, float*);
+template void winograd_forward<double>(const ConvGeom&, const double*, const double*, const double*, double*);
+
+}  // namespace nd::cpu::NATIVEDL_ISA
