@@ -293,6 +293,7 @@ void weight_images(const ConvGeom& g, const Plan& pl, const T* x, const T* y, in
 // Each thread sums its share of the images into its own buffer (the first into dw), then the
 // buffers are added in a fixed order.
 template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* y, T* dw) {
+  if (winograd_applies(g)) return winograd_weight(g, x, y, dw);
   const Plan pl = plan(g, sizeof(T));
   const int64_t wsize = g.o * pl.k;
   const int64_t blocks = (g.n + pl.imgs - 1) / pl.imgs;

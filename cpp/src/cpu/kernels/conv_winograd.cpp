@@ -172,6 +172,27 @@ WinoPlan plan(const ConvGeom& g, int64_t elem_size) {
   return wp;
 }
 
+// Calls fn(image, ty0, ty1, first tile) for the tile rows [r0, r1) of a block (counted across
+// images), image by image.
+template <typename Fn> void for_each_slice(const WinoPlan& wp, int64_t r0, int64_t r1, Fn&& fn) {
+  for (int64_t r = r0; r < r1;) {
+    const int64_t n = r / wp.th, ty0 = r % wp.th, ty1 = std::min(wp.th, ty0 + (r1 - r));
+    fn(n, ty0, ty1, (r - r0) * wp.tw);
+    r += ty1 - ty0;
+  }
+}
+
+// The transformed input tiles V of group grp for a block: v[xi][c][t], rows ld apart, xi
+// planes vplane apart.
+template <typename T>
+void block_input(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t grp, int64_t r0, int64_t r1, T* pad, T* v,
+                 int64_t ld, int64_t vplane) {
+  for_each_slice(wp, r0, r1, [&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
+    pad_rows(g, wp, x + (n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad);
+    transform_input(wp, pad, ty0, ty1, v, ld, vplane, t0);
+  });
+}
+
 template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   const WinoPlan wp = plan(g, sizeof(T));
   const int64_t usize = 16 * wp.og * wp.cg;
@@ -185,28 +206,104 @@ template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, co
       const int64_t r0 = blk * wp.rows, r1 = std::min(total_rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
       const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        // Calls fn(image, ty0, ty1, first tile) for the block's tile rows, image by image.
-        auto for_each_slice = [&](auto&& fn) {
-          for (int64_t r = r0; r < r1;) {
-            const int64_t n = r / wp.th, ty0 = r % wp.th, ty1 = std::min(wp.th, ty0 + (r1 - r));
-            fn(n, ty0, ty1, (r - r0) * wp.tw);
-            r += ty1 - ty0;
-          }
-        };
-        for_each_slice([&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
-          pad_rows(g, wp, x + (n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad.p);
-          transform_input(wp, pad.p, ty0, ty1, v.p, ld, vplane, t0);
-        });
+        block_input(g, wp, x, grp, r0, r1, pad.p, v.p, ld, vplane);
         for (int64_t xi = 0; xi < 16; ++xi)
           gemm_t(false, false, wp.og, tiles, wp.cg, u.p + grp * usize + xi * wp.og * wp.cg, wp.cg, v.p + xi * vplane, ld,
                  T(0), m.p + xi * mplane, ld);
-        for_each_slice([&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
+        for_each_slice(wp, r0, r1, [&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
           transform_output(g, wp, m.p, ld, mplane, t0, ty0, ty1, bias ? bias + grp * wp.og : nullptr,
                            y + (n * g.o + grp * wp.og) * g.oh * g.ow);
         });
       }
     }
   });
+}
+
+// m[xi][o][t0 + (ty - ty0) * tw + tx] = (A e A^T)[xi] for the 2x2 tiles e of y's planes (zero
+// outside y): the adjoint of transform_output.
+template <typename T>
+void transform_output_grad(const ConvGeom& g, const WinoPlan& wp, const T* y, int64_t ty0, int64_t ty1, T* m,
+                           int64_t ld, int64_t plane, int64_t t0) {
+  const int64_t pairs = g.ow / 2;
+  for (int64_t o = 0; o < wp.og; ++o)
+    for (int64_t ty = ty0; ty < ty1; ++ty) {
+      const T* __restrict y0 = y + (o * g.oh + 2 * ty) * g.ow;
+      const T* __restrict y1 = 2 * ty + 1 < g.oh ? y0 + g.ow : nullptr;
+      T* __restrict out = m + o * ld + t0 + (ty - ty0) * wp.tw;
+      auto tile = [&](int64_t tx, T e00, T e01, T e10, T e11) {
+        const T t[4][2] = {{e00, e01}, {e00 + e10, e01 + e11}, {e00 - e10, e01 - e11}, {-e10, -e11}};
+        for (int k = 0; k < 4; ++k) {
+          out[(k * 4 + 0) * plane + tx] = t[k][0];
+          out[(k * 4 + 1) * plane + tx] = t[k][0] + t[k][1];
+          out[(k * 4 + 2) * plane + tx] = t[k][0] - t[k][1];
+          out[(k * 4 + 3) * plane + tx] = -t[k][1];
+        }
+      };
+      if (y1 != nullptr) {
+        for (int64_t tx = 0; tx < pairs; ++tx) tile(tx, y0[2 * tx], y0[2 * tx + 1], y1[2 * tx], y1[2 * tx + 1]);
+      } else {
+        for (int64_t tx = 0; tx < pairs; ++tx) tile(tx, y0[2 * tx], y0[2 * tx + 1], T(0), T(0));
+      }
+      if (g.ow % 2) tile(pairs, y0[g.ow - 1], T(0), y1 != nullptr ? y1[g.ow - 1] : T(0), T(0));
+    }
+}
+
+// dw (og, cg, 3, 3) = G^T u[xi] G for the og x cg filters: the adjoint of transform_weights.
+template <typename T> void transform_weights_grad(const T* u, int64_t og, int64_t cg, T* dw) {
+  const T h = T(0.5);
+  for (int64_t o = 0; o < og; ++o)
+    for (int64_t c = 0; c < cg; ++c) {
+      T q[4][4];
+      for (int xi = 0; xi < 16; ++xi) q[xi / 4][xi % 4] = u[(xi * og + o) * cg + c];
+      T t[3][4];  // G^T q
+      for (int l = 0; l < 4; ++l) {
+        t[0][l] = q[0][l] + (q[1][l] + q[2][l]) * h;
+        t[1][l] = (q[1][l] - q[2][l]) * h;
+        t[2][l] = (q[1][l] + q[2][l]) * h + q[3][l];
+      }
+      T* d = dw + (o * cg + c) * 9;
+      for (int i = 0; i < 3; ++i) {
+        d[i * 3 + 0] = t[i][0] + (t[i][1] + t[i][2]) * h;
+        d[i * 3 + 1] = (t[i][1] - t[i][2]) * h;
+        d[i * 3 + 2] = (t[i][1] + t[i][2]) * h + t[i][3];
+      }
+    }
+}
+
+// dw = conv_w(x, y): the gradient of <y, conv(x, w)> in w is G^T [sum over tiles and images of
+// (A y A^T) .* (B^T d B)] G, 16 GEMMs M[xi] (og, tiles) x V[xi]^T (tiles, cg) accumulated over
+// the blocks. Each thread sums its blocks into its own U, added in a fixed order at the end.
+template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* dw) {
+  const WinoPlan wp = plan(g, sizeof(T));
+  const int64_t usize = 16 * wp.og * wp.cg;
+  const int64_t total_rows = g.n * wp.th, blocks = (total_rows + wp.rows - 1) / wp.rows;
+  const int64_t chunks = blocks >= get_num_threads() ? get_num_threads() : 1;
+  ConvScratch<T> u(chunks * usize * g.groups);
+  const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
+  core::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
+    ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
+    for (int64_t ch = cb; ch < ce; ++ch) {
+      T* uc = u.p + ch * usize * g.groups;
+      std::fill(uc, uc + usize * g.groups, T(0));
+      for (int64_t blk = blocks * ch / chunks; blk < blocks * (ch + 1) / chunks; ++blk) {
+        const int64_t r0 = blk * wp.rows, r1 = std::min(total_rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
+        const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
+        for (int64_t grp = 0; grp < g.groups; ++grp) {
+          block_input(g, wp, x, grp, r0, r1, pad.p, v.p, ld, vplane);
+          for_each_slice(wp, r0, r1, [&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
+            transform_output_grad(g, wp, y + (n * g.o + grp * wp.og) * g.oh * g.ow, ty0, ty1, m.p, ld, mplane, t0);
+          });
+          for (int64_t xi = 0; xi < 16; ++xi)
+            gemm_t(false, true, wp.og, wp.cg, tiles, m.p + xi * mplane, ld, v.p + xi * vplane, ld, T(1),
+                   uc + grp * usize + xi * wp.og * wp.cg, wp.cg);
+        }
+      }
+    }
+  });
+  for (int64_t ch = 1; ch < chunks; ++ch)
+    for (int64_t i = 0; i < usize * g.groups; ++i) u.p[i] += u.p[ch * usize * g.groups + i];
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    transform_weights_grad(u.p + grp * usize, wp.og, wp.cg, dw + grp * wp.og * wp.cg * 9);
 }
 
 }  // namespace
@@ -223,5 +320,9 @@ template <typename T> void winograd_forward(const ConvGeom& g, const T* x, const
 }
 template void winograd_forward<float>(const ConvGeom&, const float*, const float*, const float*, float*);
 template void winograd_forward<double>(const ConvGeom&, const double*, const double*, const double*, double*);
+
+template <typename T> void winograd_weight(const ConvGeom& g, const T* x, const T* y, T* dw) { weight(g, x, y, dw); }
+template void winograd_weight<float>(const ConvGeom&, const float*, const float*, float*);
+template void winograd_weight<double>(const ConvGeom&, const double*, const double*, double*);
 
 }  // namespace nd::cpu::NATIVEDL_ISA
