@@ -156,7 +156,7 @@ def test_matches_pytorch(name, shapes, kw):
 
 
 # --- the kernels' fast paths against plain NumPy (float64): Winograd F(2x2, 3x3) (3x3, stride
-# 1, >= 16 channels per group, >= 8x8 outputs), several small images per GEMM, and strided
+# 1, >= 16 channels per group, >= 4x4 outputs), several small images per GEMM, and strided
 # col2im through phase-split rows ---
 
 def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
@@ -187,6 +187,7 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((3, 16, 9, 11), (16, 16, 3, 3), dict(padding=1)),                     # Winograd, odd sizes
     ((2, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
     ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
+    ((6, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
     ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
     ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
