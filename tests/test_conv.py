@@ -161,25 +161,26 @@ def test_matches_pytorch(name, shapes, kw):
 
 def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     """y = conv2d(x, w) + b and the gradients of sum(y * g), written from the definition."""
+    (ph, pw), (dh, dw_) = (np.broadcast_to(v, 2) for v in (padding, dilation))
     n, c, h, wd = x.shape
     o, cg, kh, kw = w.shape
     og = o // groups
-    oh = (h + 2 * padding - dilation * (kh - 1) - 1) // stride + 1
-    ow = (wd + 2 * padding - dilation * (kw - 1) - 1) // stride + 1
-    xp = np.pad(x, ((0, 0), (0, 0), (padding, padding), (padding, padding)))
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // stride + 1
+    ow = (wd + 2 * pw - dw_ * (kw - 1) - 1) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
     y = np.zeros((n, o, oh, ow)) + b[None, :, None, None]
     dxp, dw = np.zeros_like(xp), np.zeros_like(w)
     for i in range(kh):
         for j in range(kw):
-            rows = slice(i * dilation, i * dilation + stride * (oh - 1) + 1, stride)
-            cols = slice(j * dilation, j * dilation + stride * (ow - 1) + 1, stride)
+            rows = slice(i * dh, i * dh + stride * (oh - 1) + 1, stride)
+            cols = slice(j * dw_, j * dw_ + stride * (ow - 1) + 1, stride)
             for grp in range(groups):
                 cs, os_ = slice(grp * cg, (grp + 1) * cg), slice(grp * og, (grp + 1) * og)
                 patch = xp[:, cs, rows, cols]
                 y[:, os_] += np.einsum("ncpq,oc->nopq", patch, w[os_, :, i, j])
                 dxp[:, cs, rows, cols] += np.einsum("nopq,oc->ncpq", g[:, os_], w[os_, :, i, j])
                 dw[os_, :, i, j] += np.einsum("nopq,ncpq->oc", g[:, os_], patch)
-    dx = dxp[:, :, padding:padding + h, padding:padding + wd]
+    dx = dxp[:, :, ph:ph + h, pw:pw + wd]
     return y, dx, dw, g.sum(axis=(0, 2, 3))
 
 
@@ -189,6 +190,8 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
     ((6, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
     ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
+    ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated: im2col + GEMM
+    ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),
     ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
 ])
@@ -205,7 +208,8 @@ def test_fast_paths_match_numpy(xshape, wshape, kw):
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)
     # conv_transpose2d is the input gradient's map (output_padding restores x's size): the same
     # numbers, plus its own bias.
-    out_pad = tuple((xshape[d] + 2 * padding - dilation * (wshape[d] - 1) - 1) % stride for d in (2, 3))
+    pads, dils = np.broadcast_to(padding, 2), np.broadcast_to(dilation, 2)
+    out_pad = tuple(int((xshape[d] + 2 * pads[d - 2] - dils[d - 2] * (wshape[d] - 1) - 1) % stride) for d in (2, 3))
     bx = RNG.standard_normal(xshape[1])
     xg = F.conv_transpose2d(nd.from_numpy(g), nd.from_numpy(w), nd.from_numpy(bx), output_padding=out_pad, **kw)
     np.testing.assert_allclose(xg.numpy(), ref[1] + bx[None, :, None, None], rtol=1e-10, atol=1e-10)

@@ -50,6 +50,11 @@ inline void gemm_t(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const doub
 bool winograd_applies(const ConvGeom& g);
 template <typename T> void winograd_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
 template <typename T> void winograd_weight(const ConvGeom& g, const T* x, const T* y, T* dw);
+/// Whether Winograd serves g's transpose x = conv^T(y, w) (+ bias) (as the forward with flipped
+/// filters), and that transpose.
+bool winograd_transpose_applies(const ConvGeom& g);
+template <typename T> void winograd_transpose(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x);
+
 
 /// Fills `planes` planes of `size` elements with bias[plane % channels] (or zero).
 template <typename T> void fill_planes(T* out, int64_t planes, int64_t channels, int64_t size, const T* bias) {

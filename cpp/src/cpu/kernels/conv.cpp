@@ -211,27 +211,8 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
   });
 }
 
-// With stride 1 and no dilation, conv^T(y, w) is the forward conv of y with the filters
-// flipped and in and out channels swapped, padded by k - 1 - p: Winograd takes it when it
-// applies to that forward.
-template <typename T> bool transpose_by_winograd(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
-  if (g.kh != 3 || g.kw != 3 || g.sh != 1 || g.sw != 1 || g.dh != 1 || g.dw != 1 || g.ph > 2 || g.pw > 2) return false;
-  ConvGeom f = g;
-  f.c = g.o, f.h = g.oh, f.w = g.ow, f.o = g.c, f.oh = g.h, f.ow = g.w, f.ph = 2 - g.ph, f.pw = 2 - g.pw;
-  if (!winograd_applies(f)) return false;
-  const int64_t cg = g.c / g.groups, og = g.o / g.groups;
-  ConvScratch<T> wf(g.c * og * 9);  // (c, og, 3, 3)
-  for (int64_t grp = 0; grp < g.groups; ++grp)
-    for (int64_t oo = 0; oo < og; ++oo)
-      for (int64_t ci = 0; ci < cg; ++ci)
-        for (int64_t t = 0; t < 9; ++t)
-          wf.p[((grp * cg + ci) * og + oo) * 9 + t] = w[((grp * og + oo) * cg + ci) * 9 + 8 - t];
-  winograd_forward(f, y, wf.p, bias, x);
-  return true;
-}
-
 template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
-  if (transpose_by_winograd(g, y, w, bias, x)) return;
+  if (winograd_transpose_applies(g)) return winograd_transpose(g, y, w, bias, x);
   const Plan pl = plan(g, sizeof(T));
   const int64_t hw = g.h * g.w;
   // A strided transpose accumulates each image's group in phase-split planes (Note [Phase-split rows]).

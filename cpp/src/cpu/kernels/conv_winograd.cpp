@@ -315,6 +315,32 @@ bool winograd_applies(const ConvGeom& g) {
          g.o / g.groups >= 16 && g.oh >= 4 && g.ow >= 4 && g.oh == g.h + 2 * g.ph - 2 && g.ow == g.w + 2 * g.pw - 2;
 }
 
+// With stride 1 and no dilation, conv^T(y, w) is the forward conv of y with the filters
+// flipped and in and out channels swapped, padded by k - 1 - p.
+ConvGeom flipped(const ConvGeom& g) {
+  ConvGeom f = g;
+  f.c = g.o, f.h = g.oh, f.w = g.ow, f.o = g.c, f.oh = g.h, f.ow = g.w, f.ph = 2 - g.ph, f.pw = 2 - g.pw;
+  return f;
+}
+
+bool winograd_transpose_applies(const ConvGeom& g) {
+  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.ph <= 2 && g.pw <= 2 &&
+         winograd_applies(flipped(g));
+}
+
+template <typename T> void winograd_transpose(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
+  const int64_t cg = g.c / g.groups, og = g.o / g.groups;
+  ConvScratch<T> wf(g.c * og * 9);  // (c, og, 3, 3)
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    for (int64_t oo = 0; oo < og; ++oo)
+      for (int64_t ci = 0; ci < cg; ++ci)
+        for (int64_t t = 0; t < 9; ++t)
+          wf.p[((grp * cg + ci) * og + oo) * 9 + t] = w[((grp * og + oo) * cg + ci) * 9 + 8 - t];
+  forward(flipped(g), y, wf.p, bias, x);
+}
+template void winograd_transpose<float>(const ConvGeom&, const float*, const float*, const float*, float*);
+template void winograd_transpose<double>(const ConvGeom&, const double*, const double*, const double*, double*);
+
 template <typename T> void winograd_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   forward(g, x, w, bias, y);
 }
