@@ -119,10 +119,13 @@ def test_empty_batch():
     assert np.all(w.grad.numpy() == 0) and tuple(x.grad.shape) == (0, 2, 5, 5)
 
 
-@pytest.mark.parametrize("groups,wshape", [(1, (16, 8, 3, 3)), (8, (16, 1, 3, 3)), (1, (16, 8, 1, 1))])
-def test_results_do_not_depend_on_thread_count(groups, wshape):
+@pytest.mark.parametrize("groups,wshape,xshape", [
+    (1, (16, 8, 3, 3), (5, 8, 12, 12)), (8, (16, 1, 3, 3), (5, 8, 12, 12)), (1, (16, 8, 1, 1), (5, 8, 12, 12)),
+    (1, (16, 64, 3, 3), (8, 64, 12, 12)),  # Winograd, two blocks of tiles
+])
+def test_results_do_not_depend_on_thread_count(groups, wshape, xshape):
     """Batch-parallel forward, transpose and weight gradient give the same numbers on 1 and 2 threads."""
-    x, w = _f32(5, 8, 12, 12), _f32(*wshape)
+    x, w = _f32(*xshape), _f32(*wshape)
     old = nd.get_num_threads()
     results = []
     try:
