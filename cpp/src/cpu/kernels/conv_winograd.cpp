@@ -15,6 +15,7 @@
 
 #include "core/parallel.h"
 #include "cpu/conv_util.h"
+#include "cpu/loops.h"
 #include "nativedl/runtime.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
@@ -41,24 +42,48 @@ struct WinoPlan {
   int64_t rows;    // tile rows per block (counted across images)
 };
 
-// u[xi][o][c] = (G g G^T)[xi] for the og x cg filters of w (og, cg, 3, 3).
-template <typename T> void transform_weights(const T* w, int64_t og, int64_t cg, T* u) {
-  const T h = T(0.5);
-  for (int64_t o = 0; o < og; ++o)
-    for (int64_t c = 0; c < cg; ++c) {
-      const T* g = w + (o * cg + c) * 9;
-      T t[4][3];  // G g
+// Loads and stores of one element or one vector, so a loop body serves the vector loop and
+// its scalar tail alike.
+template <typename T> T load(T, const T* p) { return *p; }
+template <typename T> void store(T v, T* p) { *p = v; }
+template <typename T> Vec<T> load(Vec<T>, const T* p) { return Vec<T>::loadu(p); }
+template <typename T> void store(Vec<T> v, T* p) { v.storeu(p); }
+
+// Calls body(U{}, c) for c in [0, n): with U = Vec<T> every Vec<T>::size elements, then T.
+template <typename T, typename Body> void along(int64_t n, Body&& body) {
+  int64_t c = 0;
+  for (; c + Vec<T>::size <= n; c += Vec<T>::size) body(Vec<T>(T(0)), c);
+  for (; c < n; ++c) body(T(0), c);
+}
+
+// u[xi][o][c] = (G g G^T)[xi] for the og x cg filters of w (og, cg, 3, 3). Each filter row
+// o is first regrouped tap-major (tap[k][c]) so that the arithmetic runs along c in vectors:
+// element by element it took a third of a forward pass with 512 x 512 filters.
+template <typename T> void transform_weights(const T* w, int64_t og, int64_t cg, T* u, T* tap) {
+  const int64_t plane = og * cg;
+  for (int64_t o = 0; o < og; ++o) {
+    for (int64_t c = 0; c < cg; ++c)
+      for (int k = 0; k < 9; ++k) tap[k * cg + c] = w[(o * cg + c) * 9 + k];
+    T* out = u + o * cg;
+    along<T>(cg, [&](auto z, int64_t c) {
+      using U = decltype(z);
+      const U h(T(0.5));
+      U t[4][3];  // G g
       for (int j = 0; j < 3; ++j) {
-        t[0][j] = g[j];
-        t[1][j] = (g[j] + g[3 + j] + g[6 + j]) * h;
-        t[2][j] = (g[j] - g[3 + j] + g[6 + j]) * h;
-        t[3][j] = g[6 + j];
+        const U g0 = load(z, tap + j * cg + c), g1 = load(z, tap + (3 + j) * cg + c), g2 = load(z, tap + (6 + j) * cg + c);
+        t[0][j] = g0;
+        t[1][j] = (g0 + g1 + g2) * h;
+        t[2][j] = (g0 - g1 + g2) * h;
+        t[3][j] = g2;
       }
       for (int i = 0; i < 4; ++i) {
-        const T r[4] = {t[i][0], (t[i][0] + t[i][1] + t[i][2]) * h, (t[i][0] - t[i][1] + t[i][2]) * h, t[i][2]};
-        for (int j = 0; j < 4; ++j) u[((i * 4 + j) * og + o) * cg + c] = r[j];
+        store(t[i][0], out + (i * 4 + 0) * plane + c);
+        store((t[i][0] + t[i][1] + t[i][2]) * h, out + (i * 4 + 1) * plane + c);
+        store((t[i][0] - t[i][1] + t[i][2]) * h, out + (i * 4 + 2) * plane + c);
+        store(t[i][2], out + (i * 4 + 3) * plane + c);
       }
-    }
+    });
+  }
 }
 
 // The cg planes of one image's group, rows [2 * ty0 - ph, 2 * ty1 + 2 - ph) zero-padded to
@@ -196,8 +221,9 @@ void block_input(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t grp,
 template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   const WinoPlan wp = plan(g, sizeof(T));
   const int64_t usize = 16 * wp.og * wp.cg;
-  ConvScratch<T> u(usize * g.groups);
-  for (int64_t grp = 0; grp < g.groups; ++grp) transform_weights(w + grp * wp.og * wp.cg * 9, wp.og, wp.cg, u.p + grp * usize);
+  ConvScratch<T> u(usize * g.groups), tap(9 * wp.cg);
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    transform_weights(w + grp * wp.og * wp.cg * 9, wp.og, wp.cg, u.p + grp * usize, tap.p);
   const int64_t total_rows = g.n * wp.th, blocks = (total_rows + wp.rows - 1) / wp.rows;
   const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, blocks, blocks >= get_num_threads() ? 1 : blocks, [&](int64_t bb, int64_t be) {
@@ -248,26 +274,32 @@ void transform_output_grad(const ConvGeom& g, const WinoPlan& wp, const T* y, in
     }
 }
 
-// dw (og, cg, 3, 3) = G^T u[xi] G for the og x cg filters: the adjoint of transform_weights.
-template <typename T> void transform_weights_grad(const T* u, int64_t og, int64_t cg, T* dw) {
-  const T h = T(0.5);
-  for (int64_t o = 0; o < og; ++o)
-    for (int64_t c = 0; c < cg; ++c) {
-      T q[4][4];
-      for (int xi = 0; xi < 16; ++xi) q[xi / 4][xi % 4] = u[(xi * og + o) * cg + c];
-      T t[3][4];  // G^T q
+// dw (og, cg, 3, 3) = G^T u[xi] G for the og x cg filters: the adjoint of transform_weights,
+// likewise along c in vectors into tap-major rows (tap[k][c]), then regrouped.
+template <typename T> void transform_weights_grad(const T* u, int64_t og, int64_t cg, T* dw, T* tap) {
+  const int64_t plane = og * cg;
+  for (int64_t o = 0; o < og; ++o) {
+    const T* in = u + o * cg;
+    along<T>(cg, [&](auto z, int64_t c) {
+      using U = decltype(z);
+      const U h(T(0.5));
+      U t[3][4];  // G^T q
       for (int l = 0; l < 4; ++l) {
-        t[0][l] = q[0][l] + (q[1][l] + q[2][l]) * h;
-        t[1][l] = (q[1][l] - q[2][l]) * h;
-        t[2][l] = (q[1][l] + q[2][l]) * h + q[3][l];
+        const U q0 = load(z, in + l * plane + c), q1 = load(z, in + (4 + l) * plane + c);
+        const U q2 = load(z, in + (8 + l) * plane + c), q3 = load(z, in + (12 + l) * plane + c);
+        t[0][l] = q0 + (q1 + q2) * h;
+        t[1][l] = (q1 - q2) * h;
+        t[2][l] = (q1 + q2) * h + q3;
       }
-      T* d = dw + (o * cg + c) * 9;
       for (int i = 0; i < 3; ++i) {
-        d[i * 3 + 0] = t[i][0] + (t[i][1] + t[i][2]) * h;
-        d[i * 3 + 1] = (t[i][1] - t[i][2]) * h;
-        d[i * 3 + 2] = (t[i][1] + t[i][2]) * h + t[i][3];
+        store(t[i][0] + (t[i][1] + t[i][2]) * h, tap + (i * 3 + 0) * cg + c);
+        store((t[i][1] - t[i][2]) * h, tap + (i * 3 + 1) * cg + c);
+        store((t[i][1] + t[i][2]) * h + t[i][3], tap + (i * 3 + 2) * cg + c);
       }
-    }
+    });
+    for (int64_t c = 0; c < cg; ++c)
+      for (int k = 0; k < 9; ++k) dw[(o * cg + c) * 9 + k] = tap[k * cg + c];
+  }
 }
 
 // dw = conv_w(x, y): the gradient of <y, conv(x, w)> in w is G^T [sum over tiles and images of
@@ -302,8 +334,9 @@ template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* 
   });
   for (int64_t ch = 1; ch < chunks; ++ch)
     for (int64_t i = 0; i < usize * g.groups; ++i) u.p[i] += u.p[ch * usize * g.groups + i];
+  ConvScratch<T> tap(9 * wp.cg);
   for (int64_t grp = 0; grp < g.groups; ++grp)
-    transform_weights_grad(u.p + grp * usize, wp.og, wp.cg, dw + grp * wp.og * wp.cg * 9);
+    transform_weights_grad(u.p + grp * usize, wp.og, wp.cg, dw + grp * wp.og * wp.cg * 9, tap.p);
 }
 
 }  // namespace
