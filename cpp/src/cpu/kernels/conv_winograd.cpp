@@ -87,10 +87,13 @@ template <typename T> void transform_weights(const T* w, int64_t og, int64_t cg,
 }
 
 // The cg planes of one image's group, rows [2 * ty0 - ph, 2 * ty1 + 2 - ph) zero-padded to
-// width wp (pw zeros on the left): pad (cg, 2 * (ty1 - ty0) + 2, wp).
+// width wp (pw zeros on the left): pad (cg, 2 * (ty1 - ty0) + 2, wp), each row split by column
+// parity, the tw + 1 even columns first, then the odd ones, so that a tile's four columns
+// are four contiguous vector loads (tiles step by 2 columns).
 template <typename T>
 void pad_rows(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t ty0, int64_t ty1, T* pad) {
-  const int64_t prow = 2 * (ty1 - ty0) + 2;
+  const int64_t prow = 2 * (ty1 - ty0) + 2, half = wp.tw + 1;
+  auto ceil_half = [](int64_t a) { return a >= 0 ? (a + 1) / 2 : -(-a / 2); };
   for (int64_t c = 0; c < wp.cg; ++c)
     for (int64_t r = 0; r < prow; ++r) {
       T* dst = pad + (c * prow + r) * wp.wp;
@@ -99,9 +102,16 @@ void pad_rows(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t ty0, in
         std::fill(dst, dst + wp.wp, T(0));
         continue;
       }
-      std::fill(dst, dst + g.pw, T(0));
-      std::copy(x + (c * g.h + ih) * g.w, x + (c * g.h + ih + 1) * g.w, dst + g.pw);
-      std::fill(dst + g.pw + g.w, dst + wp.wp, T(0));
+      const T* xr = x + (c * g.h + ih) * g.w;
+      for (int64_t par = 0; par < 2; ++par) {  // padded column 2j + par is x's column 2j + off
+        T* d = dst + par * half;
+        const int64_t off = par - g.pw;
+        const int64_t j0 = std::clamp<int64_t>(ceil_half(-off), 0, half);
+        const int64_t j1 = std::clamp<int64_t>(ceil_half(g.w - off), j0, half);
+        std::fill(d, d + j0, T(0));
+        for (int64_t j = j0; j < j1; ++j) d[j] = xr[2 * j + off];
+        std::fill(d + j1, d + half, T(0));
+      }
     }
 }
 
@@ -109,79 +119,65 @@ void pad_rows(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t ty0, in
 template <typename T>
 void transform_input(const WinoPlan& wp, const T* pad, int64_t ty0, int64_t ty1, T* v, int64_t ld, int64_t plane,
                      int64_t t0) {
-  const int64_t prow = 2 * (ty1 - ty0) + 2;
+  const int64_t prow = 2 * (ty1 - ty0) + 2, half = wp.tw + 1;
   for (int64_t c = 0; c < wp.cg; ++c)
     for (int64_t ty = ty0; ty < ty1; ++ty) {
-      // Restrict: without it the compiler can't rule out the 16 output streams aliasing the
-      // rows and leaves the loop scalar.
-      const T* __restrict r0 = pad + (c * prow + 2 * (ty - ty0)) * wp.wp;
-      const T* __restrict r1 = r0 + wp.wp;
-      const T* __restrict r2 = r1 + wp.wp;
-      const T* __restrict r3 = r2 + wp.wp;
-      T* __restrict out = v + c * ld + t0 + (ty - ty0) * wp.tw;
-      for (int64_t tx = 0; tx < wp.tw; ++tx) {
-        const int64_t s = 2 * tx;
-        T a[4][4];  // B^T d, column by column
+      const T* rows = pad + (c * prow + 2 * (ty - ty0)) * wp.wp;
+      T* out = v + c * ld + t0 + (ty - ty0) * wp.tw;
+      along<T>(wp.tw, [&](auto z, int64_t tx) {
+        using U = decltype(z);
+        U a[4][4];  // B^T d, column by column
         for (int j = 0; j < 4; ++j) {
-          a[0][j] = r0[s + j] - r2[s + j];
-          a[1][j] = r1[s + j] + r2[s + j];
-          a[2][j] = r2[s + j] - r1[s + j];
-          a[3][j] = r1[s + j] - r3[s + j];
+          const int64_t col = (j % 2) * half + j / 2 + tx;
+          const U d0 = load(z, rows + col), d1 = load(z, rows + wp.wp + col);
+          const U d2 = load(z, rows + 2 * wp.wp + col), d3 = load(z, rows + 3 * wp.wp + col);
+          a[0][j] = d0 - d2;
+          a[1][j] = d1 + d2;
+          a[2][j] = d2 - d1;
+          a[3][j] = d1 - d3;
         }
         for (int i = 0; i < 4; ++i) {
-          out[(i * 4 + 0) * plane + tx] = a[i][0] - a[i][2];
-          out[(i * 4 + 1) * plane + tx] = a[i][1] + a[i][2];
-          out[(i * 4 + 2) * plane + tx] = a[i][2] - a[i][1];
-          out[(i * 4 + 3) * plane + tx] = a[i][1] - a[i][3];
+          store(a[i][0] - a[i][2], out + (i * 4 + 0) * plane + tx);
+          store(a[i][1] + a[i][2], out + (i * 4 + 1) * plane + tx);
+          store(a[i][2] - a[i][1], out + (i * 4 + 2) * plane + tx);
+          store(a[i][1] - a[i][3], out + (i * 4 + 3) * plane + tx);
         }
-      }
+      });
     }
 }
 
 // y's planes of one image's group, output rows of tile rows [ty0, ty1) = A^T m A (+ bias),
-// m[xi][o][t0 + (ty - ty0) * tw + tx].
+// m[xi][o][t0 + (ty - ty0) * tw + tx]. A tile row's outputs are computed in vectors into split
+// rows (tmp: 4 x tw, row 0 even and odd columns, row 1 even and odd), then interleaved into y.
 template <typename T>
 void transform_output(const ConvGeom& g, const WinoPlan& wp, const T* m, int64_t ld, int64_t plane, int64_t t0,
-                      int64_t ty0, int64_t ty1, const T* bias, T* y) {
-  const int64_t pairs = g.ow / 2;
+                      int64_t ty0, int64_t ty1, const T* bias, T* y, T* tmp) {
+  const int64_t tw = wp.tw, pairs = g.ow / 2;
   for (int64_t o = 0; o < wp.og; ++o) {
     const T b = bias ? bias[o] : T(0);
     for (int64_t ty = ty0; ty < ty1; ++ty) {
-      const T* __restrict in = m + o * ld + t0 + (ty - ty0) * wp.tw;
-      T* __restrict y0 = y + (o * g.oh + 2 * ty) * g.ow;
-      T* __restrict y1 = 2 * ty + 1 < g.oh ? y0 + g.ow : nullptr;
-      auto tile = [&](int64_t tx, T out[2][2]) {
-        T s[2][4];  // A^T m, column by column
+      const T* in = m + o * ld + t0 + (ty - ty0) * tw;
+      along<T>(tw, [&](auto z, int64_t tx) {
+        using U = decltype(z);
+        const U vb(b);
+        U s[2][4];  // A^T m, column by column
         for (int j = 0; j < 4; ++j) {
-          const T m0 = in[j * plane + tx], m1 = in[(4 + j) * plane + tx];
-          const T m2 = in[(8 + j) * plane + tx], m3 = in[(12 + j) * plane + tx];
+          const U m0 = load(z, in + j * plane + tx), m1 = load(z, in + (4 + j) * plane + tx);
+          const U m2 = load(z, in + (8 + j) * plane + tx), m3 = load(z, in + (12 + j) * plane + tx);
           s[0][j] = m0 + m1 + m2;
           s[1][j] = m1 - m2 - m3;
         }
         for (int i = 0; i < 2; ++i) {
-          out[i][0] = s[i][0] + s[i][1] + s[i][2] + b;
-          out[i][1] = s[i][1] - s[i][2] - s[i][3] + b;
+          store(s[i][0] + s[i][1] + s[i][2] + vb, tmp + (2 * i) * tw + tx);
+          store(s[i][1] - s[i][2] - s[i][3] + vb, tmp + (2 * i + 1) * tw + tx);
         }
-      };
-      if (y1 != nullptr) {
-        for (int64_t tx = 0; tx < pairs; ++tx) {
-          T out[2][2];
-          tile(tx, out);
-          y0[2 * tx] = out[0][0], y0[2 * tx + 1] = out[0][1];
-          y1[2 * tx] = out[1][0], y1[2 * tx + 1] = out[1][1];
-        }
-      } else {
-        for (int64_t tx = 0; tx < pairs; ++tx) {
-          T out[2][2];
-          tile(tx, out);
-          y0[2 * tx] = out[0][0], y0[2 * tx + 1] = out[0][1];
-        }
-      }
-      if (g.ow % 2) {  // the last tile's right column lies outside y
-        T out[2][2];
-        tile(pairs, out);
-        y0[g.ow - 1] = out[0][0];
-        if (y1 != nullptr) y1[g.ow - 1] = out[1][0];
+      });
+      for (int64_t i = 0; i < 2 && 2 * ty + i < g.oh; ++i) {
+        T* __restrict yr = y + (o * g.oh + 2 * ty + i) * g.ow;
+        const T* __restrict even = tmp + 2 * i * tw;
+        const T* __restrict odd = even + tw;
+        for (int64_t tx = 0; tx < pairs; ++tx) yr[2 * tx] = even[tx], yr[2 * tx + 1] = odd[tx];
+        if (g.ow % 2) yr[g.ow - 1] = even[pairs];  // the last tile's right column lies outside y
       }
     }
   }
@@ -228,6 +224,7 @@ template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, co
   const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, blocks, blocks >= get_num_threads() ? 1 : blocks, [&](int64_t bb, int64_t be) {
     ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
+    ConvScratch<T> tmp(4 * wp.tw);
     for (int64_t blk = bb; blk < be; ++blk) {
       const int64_t r0 = blk * wp.rows, r1 = std::min(total_rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
       const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
@@ -238,7 +235,7 @@ template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, co
                  T(0), m.p + xi * mplane, ld);
         for_each_slice(wp, r0, r1, [&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
           transform_output(g, wp, m.p, ld, mplane, t0, ty0, ty1, bias ? bias + grp * wp.og : nullptr,
-                           y + (n * g.o + grp * wp.og) * g.oh * g.ow);
+                           y + (n * g.o + grp * wp.og) * g.oh * g.ow, tmp.p);
         });
       }
     }
@@ -246,31 +243,38 @@ template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, co
 }
 
 // m[xi][o][t0 + (ty - ty0) * tw + tx] = (A e A^T)[xi] for the 2x2 tiles e of y's planes (zero
-// outside y): the adjoint of transform_output.
+// outside y): the adjoint of transform_output. A tile row of y is first split by column
+// parity into tmp (4 x tw, as in transform_output), then transformed in vectors.
 template <typename T>
 void transform_output_grad(const ConvGeom& g, const WinoPlan& wp, const T* y, int64_t ty0, int64_t ty1, T* m,
-                           int64_t ld, int64_t plane, int64_t t0) {
-  const int64_t pairs = g.ow / 2;
+                           int64_t ld, int64_t plane, int64_t t0, T* tmp) {
+  const int64_t tw = wp.tw, pairs = g.ow / 2;
   for (int64_t o = 0; o < wp.og; ++o)
     for (int64_t ty = ty0; ty < ty1; ++ty) {
-      const T* __restrict y0 = y + (o * g.oh + 2 * ty) * g.ow;
-      const T* __restrict y1 = 2 * ty + 1 < g.oh ? y0 + g.ow : nullptr;
-      T* __restrict out = m + o * ld + t0 + (ty - ty0) * wp.tw;
-      auto tile = [&](int64_t tx, T e00, T e01, T e10, T e11) {
-        const T t[4][2] = {{e00, e01}, {e00 + e10, e01 + e11}, {e00 - e10, e01 - e11}, {-e10, -e11}};
-        for (int k = 0; k < 4; ++k) {
-          out[(k * 4 + 0) * plane + tx] = t[k][0];
-          out[(k * 4 + 1) * plane + tx] = t[k][0] + t[k][1];
-          out[(k * 4 + 2) * plane + tx] = t[k][0] - t[k][1];
-          out[(k * 4 + 3) * plane + tx] = -t[k][1];
+      for (int64_t i = 0; i < 2; ++i) {
+        T* __restrict even = tmp + 2 * i * tw;
+        T* __restrict odd = even + tw;
+        if (2 * ty + i >= g.oh) {
+          std::fill(even, even + 2 * tw, T(0));
+          continue;
         }
-      };
-      if (y1 != nullptr) {
-        for (int64_t tx = 0; tx < pairs; ++tx) tile(tx, y0[2 * tx], y0[2 * tx + 1], y1[2 * tx], y1[2 * tx + 1]);
-      } else {
-        for (int64_t tx = 0; tx < pairs; ++tx) tile(tx, y0[2 * tx], y0[2 * tx + 1], T(0), T(0));
+        const T* __restrict yr = y + (o * g.oh + 2 * ty + i) * g.ow;
+        for (int64_t tx = 0; tx < pairs; ++tx) even[tx] = yr[2 * tx], odd[tx] = yr[2 * tx + 1];
+        if (g.ow % 2) even[pairs] = yr[g.ow - 1], odd[pairs] = T(0);
       }
-      if (g.ow % 2) tile(pairs, y0[g.ow - 1], T(0), y1 != nullptr ? y1[g.ow - 1] : T(0), T(0));
+      T* out = m + o * ld + t0 + (ty - ty0) * tw;
+      along<T>(tw, [&](auto z, int64_t tx) {
+        using U = decltype(z);
+        const U e00 = load(z, tmp + tx), e01 = load(z, tmp + tw + tx);
+        const U e10 = load(z, tmp + 2 * tw + tx), e11 = load(z, tmp + 3 * tw + tx);
+        const U t[4][2] = {{e00, e01}, {e00 + e10, e01 + e11}, {e00 - e10, e01 - e11}, {U(T(0)) - e10, U(T(0)) - e11}};
+        for (int k = 0; k < 4; ++k) {
+          store(t[k][0], out + (k * 4 + 0) * plane + tx);
+          store(t[k][0] + t[k][1], out + (k * 4 + 1) * plane + tx);
+          store(t[k][0] - t[k][1], out + (k * 4 + 2) * plane + tx);
+          store(U(T(0)) - t[k][1], out + (k * 4 + 3) * plane + tx);
+        }
+      });
     }
 }
 
@@ -314,6 +318,7 @@ template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* 
   const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
     ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
+    ConvScratch<T> tmp(4 * wp.tw);
     for (int64_t ch = cb; ch < ce; ++ch) {
       T* uc = u.p + ch * usize * g.groups;
       std::fill(uc, uc + usize * g.groups, T(0));
@@ -323,7 +328,8 @@ template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* 
         for (int64_t grp = 0; grp < g.groups; ++grp) {
           block_input(g, wp, x, grp, r0, r1, pad.p, v.p, ld, vplane);
           for_each_slice(wp, r0, r1, [&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
-            transform_output_grad(g, wp, y + (n * g.o + grp * wp.og) * g.oh * g.ow, ty0, ty1, m.p, ld, mplane, t0);
+            transform_output_grad(g, wp, y + (n * g.o + grp * wp.og) * g.oh * g.ow, ty0, ty1, m.p, ld, mplane, t0,
+                                  tmp.p);
           });
           for (int64_t xi = 0; xi < 16; ++xi)
             gemm_t(false, true, wp.og, wp.cg, tiles, m.p + xi * mplane, ld, v.p + xi * vplane, ld, T(1),
