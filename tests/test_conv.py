@@ -119,10 +119,13 @@ def test_empty_batch():
     assert np.all(w.grad.numpy() == 0) and tuple(x.grad.shape) == (0, 2, 5, 5)
 
 
-@pytest.mark.parametrize("groups,wshape", [(1, (16, 8, 3, 3)), (8, (16, 1, 3, 3)), (1, (16, 8, 1, 1))])
-def test_results_do_not_depend_on_thread_count(groups, wshape):
+@pytest.mark.parametrize("groups,wshape,xshape", [
+    (1, (16, 8, 3, 3), (5, 8, 12, 12)), (8, (16, 1, 3, 3), (5, 8, 12, 12)), (1, (16, 8, 1, 1), (5, 8, 12, 12)),
+    (1, (16, 64, 3, 3), (8, 64, 12, 12)),  # Winograd, two blocks of tiles
+])
+def test_results_do_not_depend_on_thread_count(groups, wshape, xshape):
     """Batch-parallel forward, transpose and weight gradient give the same numbers on 1 and 2 threads."""
-    x, w = _f32(5, 8, 12, 12), _f32(*wshape)
+    x, w = _f32(*xshape), _f32(*wshape)
     old = nd.get_num_threads()
     results = []
     try:
@@ -153,3 +156,63 @@ def test_matches_pytorch(name, shapes, kw):
     ours = getattr(F, name)(*[nd.from_numpy(a) if a is not None else None for a in arrays], **kw)
     theirs = getattr(torch.nn.functional, name)(*[torch.from_numpy(a) if a is not None else None for a in arrays], **kw)
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-10, atol=1e-10)
+
+
+# --- the kernels' fast paths against plain NumPy (float64): Winograd F(2x2, 3x3) (3x3, stride
+# 1, >= 16 channels per group, >= 4x4 outputs), several small images per GEMM, and strided
+# col2im through phase-split rows ---
+
+def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
+    """y = conv2d(x, w) + b and the gradients of sum(y * g), written from the definition."""
+    (ph, pw), (dh, dw_) = (np.broadcast_to(v, 2) for v in (padding, dilation))
+    n, c, h, wd = x.shape
+    o, cg, kh, kw = w.shape
+    og = o // groups
+    oh = (h + 2 * ph - dh * (kh - 1) - 1) // stride + 1
+    ow = (wd + 2 * pw - dw_ * (kw - 1) - 1) // stride + 1
+    xp = np.pad(x, ((0, 0), (0, 0), (ph, ph), (pw, pw)))
+    y = np.zeros((n, o, oh, ow)) + b[None, :, None, None]
+    dxp, dw = np.zeros_like(xp), np.zeros_like(w)
+    for i in range(kh):
+        for j in range(kw):
+            rows = slice(i * dh, i * dh + stride * (oh - 1) + 1, stride)
+            cols = slice(j * dw_, j * dw_ + stride * (ow - 1) + 1, stride)
+            for grp in range(groups):
+                cs, os_ = slice(grp * cg, (grp + 1) * cg), slice(grp * og, (grp + 1) * og)
+                patch = xp[:, cs, rows, cols]
+                y[:, os_] += np.einsum("ncpq,oc->nopq", patch, w[os_, :, i, j])
+                dxp[:, cs, rows, cols] += np.einsum("nopq,oc->ncpq", g[:, os_], w[os_, :, i, j])
+                dw[os_, :, i, j] += np.einsum("nopq,ncpq->oc", g[:, os_], patch)
+    dx = dxp[:, :, ph:ph + h, pw:pw + wd]
+    return y, dx, dw, g.sum(axis=(0, 2, 3))
+
+
+@pytest.mark.parametrize("xshape,wshape,kw", [
+    ((3, 16, 9, 11), (16, 16, 3, 3), dict(padding=1)),                     # Winograd, odd sizes
+    ((2, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
+    ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
+    ((6, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
+    ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
+    ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated: im2col + GEMM
+    ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),
+    ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
+    ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
+])
+def test_fast_paths_match_numpy(xshape, wshape, kw):
+    stride, padding, dilation, groups = (kw.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1),
+                                                                     ("groups", 1)))
+    x, w, b = RNG.standard_normal(xshape), RNG.standard_normal(wshape), RNG.standard_normal(wshape[0])
+    xt, wt, bt = (nd.from_numpy(a).requires_grad_(True) for a in (x, w, b))
+    y = F.conv2d(xt, wt, bt, **kw)
+    g = RNG.standard_normal(tuple(y.shape))
+    (y * nd.from_numpy(g)).sum().backward()
+    ref = _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups)
+    for got, want in zip([y.detach(), xt.grad, wt.grad, bt.grad], ref):
+        np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)
+    # conv_transpose2d is the input gradient's map (output_padding restores x's size): the same
+    # numbers, plus its own bias.
+    pads, dils = np.broadcast_to(padding, 2), np.broadcast_to(dilation, 2)
+    out_pad = tuple(int((xshape[d] + 2 * pads[d - 2] - dils[d - 2] * (wshape[d] - 1) - 1) % stride) for d in (2, 3))
+    bx = RNG.standard_normal(xshape[1])
+    xg = F.conv_transpose2d(nd.from_numpy(g), nd.from_numpy(w), nd.from_numpy(bx), output_padding=out_pad, **kw)
+    np.testing.assert_allclose(xg.numpy(), ref[1] + bx[None, :, None, None], rtol=1e-10, atol=1e-10)

@@ -37,7 +37,8 @@ using ConvTransposeKernel = void (*)(const ConvGeom& g, const void* y, const voi
 /// w = conv_w(x, y): dw[o, ci, i, j] = sum_{n, p, q} y[n, o, p, q] * x[n, g*cg + ci, p*sh - ph + i*dh, ...].
 using ConvWeightKernel = void (*)(const ConvGeom& g, const void* x, const void* y, void* w);
 
-/// The general kernels: im2col (or the input itself for 1x1 convs) and the blocked GEMM.
+/// The general kernels: im2col (or the input itself for 1x1 convs) and the blocked GEMM, or
+/// Winograd F(2x2, 3x3) for 3x3 stride-1 convs with enough channels.
 extern DispatchStub<ConvForwardKernel> conv_forward_stub;
 extern DispatchStub<ConvTransposeKernel> conv_transpose_stub;
 extern DispatchStub<ConvWeightKernel> conv_weight_stub;

@@ -43,6 +43,19 @@ inline void gemm_t(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const doub
   dgemm(ta, tb, m, n, k, 1.0, a, lda, b, ldb, beta, c, ldc);
 }
 
+/// Winograd F(2x2, 3x3) (Note [Winograd F(2x2, 3x3)] in kernels/conv_winograd.cpp): whether
+/// it serves g's forward (3x3, stride 1, no dilation, at least 16 channels per group each
+/// side, outputs at least 4x4), that forward, y = conv(x, w) (+ bias), and the weight gradient
+/// w = conv_w(x, y).
+bool winograd_applies(const ConvGeom& g);
+template <typename T> void winograd_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
+template <typename T> void winograd_weight(const ConvGeom& g, const T* x, const T* y, T* dw);
+/// Whether Winograd serves g's transpose x = conv^T(y, w) (+ bias) (as the forward with flipped
+/// filters), and that transpose.
+bool winograd_transpose_applies(const ConvGeom& g);
+template <typename T> void winograd_transpose(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x);
+
+
 /// Fills `planes` planes of `size` elements with bias[plane % channels] (or zero).
 template <typename T> void fill_planes(T* out, int64_t planes, int64_t channels, int64_t size, const T* bias) {
   for (int64_t pl = 0; pl < planes; ++pl) std::fill(out + pl * size, out + (pl + 1) * size, bias ? bias[pl % channels] : T(0));

@@ -17,6 +17,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 #include "cpu/gemm.h"
 #include "cpu/loops.h"
@@ -80,13 +81,59 @@ template <typename T> inline void update(T& c, T v, T alpha, T beta) {
 
 // ------------------------------------------------------------------ packed path
 
+// Note [Transposing packs]
+// Packing reads the operand across its contiguous dimension whenever that dimension is k:
+// A row-major (the common case) or B transposed (B^T, as in a conv weight gradient). Element
+// by element that costs several cycles per value, as much as the arithmetic on it for
+// conv-shaped products; 8 x 8 float blocks transposed in AVX registers make it a few loads,
+// shuffles and stores per 64 values.
+#if defined(__AVX2__)
+// dst[t * dst_stride + r] = src[r * src_stride + t] for r, t < 8.
+inline void transpose8x8(const float* src, int64_t src_stride, float* dst, int64_t dst_stride) {
+  __m256 r[8], u[8];
+  for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(src + i * src_stride);
+  for (int i = 0; i < 8; i += 2) {
+    u[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    u[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    r[i] = _mm256_shuffle_ps(u[i], u[i + 2], 0x44);
+    r[i + 1] = _mm256_shuffle_ps(u[i], u[i + 2], 0xEE);
+    r[i + 2] = _mm256_shuffle_ps(u[i + 1], u[i + 3], 0x44);
+    r[i + 3] = _mm256_shuffle_ps(u[i + 1], u[i + 3], 0xEE);
+  }
+  for (int i = 0; i < 4; ++i) {
+    _mm256_storeu_ps(dst + i * dst_stride, _mm256_permute2f128_ps(r[i], r[i + 4], 0x20));
+    _mm256_storeu_ps(dst + (i + 4) * dst_stride, _mm256_permute2f128_ps(r[i], r[i + 4], 0x31));
+  }
+}
+#endif
+
+// Packs `rows` (a multiple of 8, <= width) operand rows that are contiguous along k, row r
+// starting at src + r * stride, for k steps [0, kc): out[p * width + r] = src[r * stride + p].
+// Returns the k steps done (a multiple of 8); the caller packs the rest.
+template <typename T> int64_t pack_transposed(const T* src, int64_t stride, int64_t rows, int64_t kc, int64_t width, T* out) {
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float>) {
+    const int64_t kc8 = kc / 8 * 8;
+    for (int64_t r = 0; r < rows; r += 8)
+      for (int64_t p = 0; p < kc8; p += 8) transpose8x8(src + r * stride + p, stride, out + p * width + r, width);
+    return kc8;
+  }
+#endif
+  (void)src, (void)stride, (void)rows, (void)kc, (void)width, (void)out;
+  return 0;
+}
+
 // Rows [i0, i0 + mc) x cols [p0, p0 + kc) of A into MR-row panels, each stored column by
 // column (MR values per k step), short panels padded with zeros.
 template <typename T> void pack_a(Mat<const T> a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, T* out) {
   constexpr int MR = Blocking<T>::MR;
   for (int64_t ir = 0; ir < mc; ir += MR) {
     const int64_t mr = std::min<int64_t>(MR, mc - ir);
-    for (int64_t p = 0; p < kc; ++p) {
+    int64_t p = 0;
+    if (a.cs == 1 && mr == MR && MR % 8 == 0) p = pack_transposed(&a.at(i0 + ir, p0), a.rs, MR, kc, MR, out);
+    for (; p < kc; ++p) {
       for (int64_t i = 0; i < mr; ++i) out[p * MR + i] = a.at(i0 + ir + i, p0 + p);
       for (int64_t i = mr; i < MR; ++i) out[p * MR + i] = T(0);
     }
@@ -102,7 +149,9 @@ void pack_b(Mat<const T> b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int6
   for (int64_t panel = pb; panel < pe; ++panel) {
     const int64_t jr = panel * NR, nr = std::min<int64_t>(NR, nc - jr);
     T* dst = out + panel * NR * kc;
-    for (int64_t p = 0; p < kc; ++p) {
+    int64_t p = 0;
+    if (b.rs == 1 && nr == NR) p = pack_transposed(&b.at(p0, j0 + jr), b.cs, NR, kc, NR, dst);
+    for (; p < kc; ++p) {
       const T* src = &b.at(p0 + p, j0 + jr);
       if (nr == NR && b.cs == 1) {
         std::memcpy(dst + p * NR, src, sizeof(T) * NR);
