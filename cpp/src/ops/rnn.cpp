@@ -292,6 +292,9 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
     sv.cs = lstm ? empty({T, B, H}, dt) : Tensor{};
     sv.rs = L.proj ? empty({T, B, H}, dt) : Tensor{};
     Tensor gh = empty({B, GH}, dt);
+    // W_hh^T laid out row-major once: the per-step GEMM then packs its B operand with
+    // contiguous row copies instead of a strided gather of every element, every step.
+    const Tensor w_hh_t = contiguous(t(w.w_hh));
     const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
     cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, len, 0};
     const auto fwd = cpu::select(cpu::rnn_forward_stub);
@@ -301,7 +304,7 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
       const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
       const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
       if (gru && w.b_hh.defined()) broadcast_rows(gh.data_ptr(), w.b_hh, B);
-      gemm(dt, false, true, B, GH, P, hp, P, w.w_hh.data_ptr(), P, gru && w.b_hh.defined(), gh.data_ptr(), GH);
+      gemm(dt, false, false, B, GH, P, hp, P, w_hh_t.data_ptr(), GH, gru && w.b_hh.defined(), gh.data_ptr(), GH);
       a.t = t;
       char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
       char* out_t = static_cast<char*>(at(out, t * B * P));
