@@ -65,6 +65,26 @@ void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const voi
                accumulate ? 1.0 : 0.0, static_cast<double*>(c), ldc);
 }
 
+// op(B) (k x n) packed once for gemm_prepacked: the per-step products of a sequence reuse
+// their weights T times (Note [Prepacked B] in cpu/kernels/gemm.cpp).
+Tensor pack_b(DType dt, bool tb, int64_t k, int64_t n, const void* b, int64_t ldb) {
+  Tensor out = empty({cpu::select(cpu::gemm_packed_b_size_stub)(dt, k, n)}, dt);
+  cpu::PackBArgs p;
+  p.dtype = dt, p.k = k, p.n = n, p.b = b, p.b_rs = tb ? 1 : ldb, p.b_cs = tb ? ldb : 1, p.out = out.data_ptr();
+  cpu::select(cpu::gemm_pack_b_stub)(p);
+  return out;
+}
+
+// c = a (row-major) times B packed by pack_b (+ c when accumulate).
+void gemm_prepacked(DType dt, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const Tensor& packed,
+                    bool accumulate, void* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  cpu::GemmArgs g;
+  g.dtype = dt, g.m = m, g.n = n, g.k = k, g.alpha = 1.0, g.beta = accumulate ? 1.0 : 0.0;
+  g.a = a, g.a_rs = lda, g.a_cs = 1, g.b = packed.data_ptr(), g.c = c, g.c_rs = ldc, g.c_cs = 1;
+  cpu::select(cpu::gemm_prepacked_stub)(g);
+}
+
 // Each of `rows` rows of dst (row length row.numel()) set to `row`.
 void broadcast_rows(void* dst, const Tensor& row, int64_t rows) {
   const size_t n = size_t(row.numel()) * row.element_size();
@@ -237,10 +257,12 @@ TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, 
   Tensor dh0 = zeros({B, P}, dt), dr = L.proj ? empty({B, H}, dt) : Tensor{};
   cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, lengths.defined() ? lengths.data<int64_t>() : nullptr, 0};
   const auto bwd = cpu::select(cpu::rnn_backward_stub);
+  const Tensor w_hh_p = pack_b(dt, false, GH, P, w.w_hh.data_ptr(), P);
+  const Tensor w_hr_p = L.proj ? pack_b(dt, false, P, H, w.w_hr.data_ptr(), H) : Tensor{};
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = L.time(s), tp = L.prev(t);
     void* dstate = at(G, t * B * P);
-    if (L.proj) gemm(dt, false, false, B, H, P, dstate, P, w.w_hr.data_ptr(), H, false, dr.data_ptr(), H);
+    if (L.proj) gemm_prepacked(dt, B, H, P, dstate, P, w_hr_p, false, dr.data_ptr(), H);
     const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
     const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
     void* dprev = s == 0 ? dh0.data_ptr() : at(G, tp * B * P);
@@ -249,7 +271,7 @@ TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, 
       bwd(a, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr, hp, cp, at(sv.hs, t * B * P),
           lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? dr.data_ptr() : dstate, dstate,
           lstm ? dc.data_ptr() : nullptr, at(dgi, t * B * GH), gru ? at(dgh, t * B * GH) : nullptr, dprev);
-    gemm(dt, false, false, B, P, GH, at(dgh, t * B * GH), GH, w.w_hh.data_ptr(), P, true, dprev, P);
+    gemm_prepacked(dt, B, P, GH, at(dgh, t * B * GH), GH, w_hh_p, true, dprev, P);
   }
   Tensor dx = empty({T, B, L.I}, dt), dw_ih = empty({GH, L.I}, dt), dw_hh = empty({GH, P}, dt);
   gemm(dt, false, false, TB, L.I, GH, dgi.data_ptr(), GH, w.w_ih.data_ptr(), L.I, false, dx.data_ptr(), L.I);
@@ -292,9 +314,8 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
     sv.cs = lstm ? empty({T, B, H}, dt) : Tensor{};
     sv.rs = L.proj ? empty({T, B, H}, dt) : Tensor{};
     Tensor gh = empty({B, GH}, dt);
-    // W_hh^T laid out row-major once: the per-step GEMM then packs its B operand with
-    // contiguous row copies instead of a strided gather of every element, every step.
-    const Tensor w_hh_t = contiguous(t(w.w_hh));
+    const Tensor w_hh_p = pack_b(dt, true, P, GH, w.w_hh.data_ptr(), P);
+    const Tensor w_hr_p = L.proj ? pack_b(dt, true, H, P, w.w_hr.data_ptr(), H) : Tensor{};
     const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
     cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, len, 0};
     const auto fwd = cpu::select(cpu::rnn_forward_stub);
@@ -304,7 +325,7 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
       const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
       const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
       if (gru && w.b_hh.defined()) broadcast_rows(gh.data_ptr(), w.b_hh, B);
-      gemm(dt, false, false, B, GH, P, hp, P, w_hh_t.data_ptr(), GH, gru && w.b_hh.defined(), gh.data_ptr(), GH);
+      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, gru && w.b_hh.defined(), gh.data_ptr(), GH);
       a.t = t;
       char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
       char* out_t = static_cast<char*>(at(out, t * B * P));
@@ -312,7 +333,7 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
         fwd(a, at(gi, t * B * GH), gh.data_ptr(), hp, cp, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr,
             L.proj ? at(sv.rs, t * B * H) : hs_t, lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
       if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0
-        gemm(dt, false, true, B, P, H, at(sv.rs, t * B * H), H, w.w_hr.data_ptr(), H, false, hs_t, P);
+        gemm_prepacked(dt, B, P, H, at(sv.rs, t * B * H), H, w_hr_p, false, hs_t, P);
         for (int64_t b = 0; b < B; ++b) {
           if (len != nullptr && len[b] <= t) {
             std::memcpy(hs_t + b * row, static_cast<const char*>(hp) + b * row, row);
