@@ -85,12 +85,6 @@ void gemm_prepacked(DType dt, int64_t m, int64_t n, int64_t k, const void* a, in
   cpu::select(cpu::gemm_prepacked_stub)(g);
 }
 
-// Each of `rows` rows of dst (row length row.numel()) set to `row`.
-void broadcast_rows(void* dst, const Tensor& row, int64_t rows) {
-  const size_t n = size_t(row.numel()) * row.element_size();
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(static_cast<char*>(dst) + size_t(r) * n, row.data_ptr(), n);
-}
-
 Tensor opt_contiguous(const Tensor& t) { return t.defined() ? contiguous(t) : t; }
 
 // x W^T + b through ops (the cells: autograd differentiates the projections).
@@ -303,12 +297,12 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
   Tensor out = empty({T, B, P}, dt), hn, cn;
   {
     NoGradGuard no_grad;
-    // All time steps' input projections in one GEMM; b_hh folds in too except for the GRU,
-    // whose n block of the hidden projection is scaled by r.
+    // All time steps' input projections in one GEMM. The gate kernel adds the biases: b_hh
+    // folds into b_ih except for the GRU, whose n block of the hidden projection is scaled by r.
     Tensor gi = empty({T, B, GH}, dt);
     const Tensor bias_i = !w.b_ih.defined() ? Tensor{} : gru ? w.b_ih : contiguous(w.b_ih + w.b_hh);
-    if (bias_i.defined()) broadcast_rows(gi.data_ptr(), bias_i, TB);
-    gemm(dt, false, true, TB, GH, L.I, x.data_ptr(), L.I, w.w_ih.data_ptr(), L.I, bias_i.defined(), gi.data_ptr(), GH);
+    const Tensor bias_h = gru && w.b_hh.defined() ? w.b_hh : Tensor{};
+    gemm(dt, false, true, TB, GH, L.I, x.data_ptr(), L.I, w.w_ih.data_ptr(), L.I, false, gi.data_ptr(), GH);
     sv.gates = (lstm || gru) ? empty({T, B, GS}, dt) : Tensor{};
     sv.hs = empty({T, B, P}, dt);
     sv.cs = lstm ? empty({T, B, H}, dt) : Tensor{};
@@ -317,15 +311,15 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
     const Tensor w_hh_p = pack_b(dt, true, P, GH, w.w_hh.data_ptr(), P);
     const Tensor w_hr_p = L.proj ? pack_b(dt, true, H, P, w.w_hr.data_ptr(), H) : Tensor{};
     const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
-    cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, len, 0};
+    cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, len, 0, bias_i.defined() ? bias_i.data_ptr() : nullptr,
+                       bias_h.defined() ? bias_h.data_ptr() : nullptr};
     const auto fwd = cpu::select(cpu::rnn_forward_stub);
     const size_t row = size_t(P) * x.element_size();
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = L.time(s), tp = L.prev(t);
       const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
       const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
-      if (gru && w.b_hh.defined()) broadcast_rows(gh.data_ptr(), w.b_hh, B);
-      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, gru && w.b_hh.defined(), gh.data_ptr(), GH);
+      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, false, gh.data_ptr(), GH);
       a.t = t;
       char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
       char* out_t = static_cast<char*>(at(out, t * B * P));
