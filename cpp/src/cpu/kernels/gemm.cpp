@@ -84,25 +84,31 @@ template <typename T> inline void update(T& c, T v, T alpha, T beta) {
 // column (MR values per k step), short panels padded with zeros.
 template <typename T> void pack_a(Mat<const T> a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, T* out) {
   constexpr int MR = Blocking<T>::MR;
-  int64_t ir = 0;
   if (a.rs == 1) {
     // A transposed (a weight gradient's dY^T): each source row is contiguous along i, so walk
-    // it once and deal its MR-value pieces to the full panels; panel by panel, every row
-    // would be revisited mc / MR times, each visit using a fraction of its cache lines.
-    const int64_t full = mc / MR * MR;
+    // it once and deal its MR-value pieces to the panels; panel by panel, every row would be
+    // revisited mc / MR times, each visit using a fraction of its cache lines.
     for (int64_t p = 0; p < kc; ++p) {
       const T* src = &a.at(i0, p0 + p);
-      for (int64_t r = 0; r < full; r += MR) std::memcpy(out + r * kc + p * MR, src + r, sizeof(T) * MR);
+      for (int64_t ir = 0; ir < mc; ir += MR) {
+        T* dst = out + ir * kc + p * MR;
+        if (mc - ir >= MR) {
+          std::memcpy(dst, src + ir, sizeof(T) * MR);
+        } else {
+          std::copy(src + ir, src + mc, dst);
+          std::fill(dst + (mc - ir), dst + MR, T(0));
+        }
+      }
     }
-    ir = full;
+    return;
   }
-  for (; ir < mc; ir += MR) {
+  for (int64_t ir = 0; ir < mc; ir += MR) {
     const int64_t mr = std::min<int64_t>(MR, mc - ir);
-    T* dst = out + ir * kc;
     for (int64_t p = 0; p < kc; ++p) {
-      for (int64_t i = 0; i < mr; ++i) dst[p * MR + i] = a.at(i0 + ir + i, p0 + p);
-      for (int64_t i = mr; i < MR; ++i) dst[p * MR + i] = T(0);
+      for (int64_t i = 0; i < mr; ++i) out[p * MR + i] = a.at(i0 + ir + i, p0 + p);
+      for (int64_t i = mr; i < MR; ++i) out[p * MR + i] = T(0);
     }
+    out += MR * kc;
   }
 }
 
