@@ -30,3 +30,20 @@ def test_small_blocks_are_not_counted():
     x = nd.ones(1000)
     assert nd.cpu_memory_stats()["allocated_bytes"] == before
     del x
+
+
+def test_medium_blocks_are_cached_in_size_classes():
+    """From 64 KiB on (where glibc hands out fresh mmapped pages): rounded up by at most a
+    quarter (200,000 bytes -> 7 x 32 KiB) and reused."""
+    nd.cpu_empty_cache()
+    a = nd.ones(50_000)  # 200,000 bytes of float32
+    before = nd.cpu_memory_stats()
+    b = a + 1
+    held = nd.cpu_memory_stats()["allocated_bytes"]
+    assert held == before["allocated_bytes"] + 7 * 32768
+    del b
+    freed = nd.cpu_memory_stats()
+    assert freed["allocated_bytes"] == before["allocated_bytes"] and freed["cached_bytes"] == 7 * 32768
+    c = a * 3  # same size class: served from the cache
+    assert nd.cpu_memory_stats()["cached_bytes"] == 0
+    np.testing.assert_array_equal(c.numpy()[-5:], 3.0)

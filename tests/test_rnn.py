@@ -212,6 +212,48 @@ def test_gradcheck_batch_first_unbatched():
     assert gradcheck(seq_fn("GRU", 1, False, True, 0, 0), [xu, *params])
 
 
+def nd_step(mode, x, h, c, p):
+    """ref_step written with nativedl ops (autograd differentiates it): no recurrent kernel involved."""
+    gi, gh = nd.mm(x, p["w_ih"].t()) + p["b_ih"], nd.mm(h, p["w_hh"].t()) + p["b_hh"]
+    if mode == "LSTM":
+        i, f, g, o = nd.chunk(gi + gh, 4, 1)
+        c = nd.sigmoid(f) * c + nd.sigmoid(i) * nd.tanh(g)
+        h = nd.sigmoid(o) * nd.tanh(c)
+        return (nd.mm(h, p["w_hr"].t()) if p["w_hr"] is not None else h), c
+    r_i, z_i, n_i = nd.chunk(gi, 3, 1)
+    r_h, z_h, n_h = nd.chunk(gh, 3, 1)
+    r, z = nd.sigmoid(r_i + r_h), nd.sigmoid(z_i + z_h)
+    n = nd.tanh(n_i + r * n_h)
+    return (1 - z) * n + z * h, None
+
+
+@pytest.mark.parametrize("mode,proj", [("LSTM", 0), ("LSTM", 70), ("GRU", 0)])
+@pytest.mark.parametrize("dtype,tol", [(nd.float32, 2e-4), (nd.float64, 1e-10)])
+def test_wide_sequence_matches_composed_steps(mode, proj, dtype, tol):
+    """Sizes past one GEMM block: the per-step products with the prepacked W_hh (Note [Prepacked
+    B]) span several k blocks, column blocks and thread shares; output and every gradient equal
+    a loop of steps written with plain ops."""
+    nd.manual_seed(0)
+    T, B, I, H = 4, 33, 20, 150
+    m = (nn.LSTM(I, H, proj_size=proj) if mode == "LSTM" else nn.GRU(I, H)).to(dtype)
+    x = nd.randn(T, B, I, dtype=dtype).requires_grad_(True)
+    params = list(m.parameters())
+    out, _ = m(x)
+    g = nd.randn(*out.shape, dtype=dtype)
+    got = nd.autograd.grad([out], [x, *params], [g])
+    p = {"w_ih": m.weight_ih_l0, "w_hh": m.weight_hh_l0, "b_ih": m.bias_ih_l0, "b_hh": m.bias_hh_l0,
+         "w_hr": m.weight_hr_l0 if proj else None}
+    h, c, outs = nd.zeros(B, proj or H, dtype=dtype), nd.zeros(B, H, dtype=dtype), []
+    for t in range(T):
+        h, c = nd_step(mode, x[t], h, c, p)
+        outs.append(h)
+    ref = nd.stack(outs)
+    want = nd.autograd.grad([ref], [x, *params], [g])
+    np.testing.assert_allclose(out.detach().numpy(), ref.detach().numpy(), rtol=tol, atol=tol)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=tol, atol=tol * 10)
+
+
 @pytest.mark.parametrize("fn", ["lstm", "gru", "tanh"])
 def test_cell_double_backward(fn):
     """The cells' backward is differentiable again: grad of sum(dh/dx^2) matches finite differences."""

@@ -21,7 +21,7 @@ from . import train
 from .autograd import no_grad, enable_grad, set_grad_enabled
 from .io import save, load
 
-cpu_memory_stats = _C._cpu_memory_stats  # large-block caching allocator: allocated, cached, peak
+cpu_memory_stats = _C._cpu_memory_stats  # caching allocator (blocks >= 64 KiB): allocated, cached, peak
 cpu_empty_cache = _C._cpu_empty_cache
 default_generator = _C.default_generator()  # an object, as torch.default_generator
 

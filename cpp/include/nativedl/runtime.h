@@ -15,14 +15,14 @@ const char* cpu_isa();
 bool cuda_compiled();
 bool cuda_available();
 
-/// Bytes of large CPU blocks (>= 1 MiB) held by tensors, held in the cache for reuse, and the
-/// most ever held by tensors. Smaller blocks come from malloc and are not counted.
+/// Bytes of cached-size CPU blocks (>= 64 KiB) held by tensors, held in the cache for reuse,
+/// and the most ever held by tensors. Smaller blocks come from malloc and are not counted.
 struct CpuMemoryStats {
   size_t allocated_bytes = 0;
   size_t cached_bytes = 0;
   size_t peak_allocated_bytes = 0;
 };
 CpuMemoryStats cpu_memory_stats();
-/// Returns the cached (unused) large blocks to the system.
+/// Returns the cached (unused) blocks to the system.
 void cpu_empty_cache();
 }  // namespace nd

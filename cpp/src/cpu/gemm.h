@@ -33,6 +33,25 @@ extern DispatchStub<GemmKernel> gemm_stub;
 /// Runs a GEMM through the active ISA's kernel.
 void gemm(const GemmArgs& args);
 
+/// A float B operand packed once for many products with different A (a recurrent layer's
+/// W_hh over its time steps; Note [Prepacked B] in kernels/gemm.cpp). The layout belongs to
+/// the active ISA's kernel: pack and multiply through these stubs only.
+struct PackBArgs {
+  DType dtype = DType::Float32;
+  int64_t k = 0, n = 0;
+  const void* b = nullptr;  // element (p, j) of B (k x n) is b[p * b_rs + j * b_cs]
+  int64_t b_rs = 0, b_cs = 0;
+  void* out = nullptr;  // packed_b_size elements
+};
+using GemmPackedBSizeKernel = int64_t (*)(DType dtype, int64_t k, int64_t n);
+using GemmPackBKernel = void (*)(const PackBArgs& args);
+/// C = alpha * A * B + beta * C, batch 1, with args.b a buffer packed by the pack kernel for
+/// the same k and n (args' B strides unused).
+using GemmPrepackedKernel = void (*)(const GemmArgs& args);
+extern DispatchStub<GemmPackedBSizeKernel> gemm_packed_b_size_stub;
+extern DispatchStub<GemmPackBKernel> gemm_pack_b_stub;
+extern DispatchStub<GemmPrepackedKernel> gemm_prepacked_stub;
+
 /// BLAS-style single GEMMs on row-major matrices with leading dimensions:
 /// C = alpha * op(A) * op(B) + beta * C, op(X) = X^T when trans_x.
 void sgemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha, const float* a,

@@ -31,9 +31,11 @@ struct RnnStepArgs {
   bool proj = false;
   const int64_t* lengths = nullptr;  // (B) or null: all rows active
   int64_t t = 0;                     // the time index compared with lengths
+  const void* bias_i = nullptr;      // (G*H) added to every row of gi, or null
+  const void* bias_h = nullptr;      // (G*H) added to every row of gh, or null
 };
 
-/// Forward step. gi, gh (B, G*H); h_prev (B, H); c_prev (B, H) LSTM only. Writes
+/// Forward step. gi, gh (B, G*H), to which the kernel adds a.bias_i, a.bias_h; h_prev (B, H); c_prev (B, H) LSTM only. Writes
 /// gates (B, G*H; GRU: (B, 4H) = r, z, n, gh_n) for the backward (null for RNN: it uses h_new),
 /// h_new (B, H), c_new (B, H) LSTM, and y (B, H): h_new, or 0 on frozen rows (null: skipped).
 using RnnForwardKernel = void (*)(const RnnStepArgs& a, const void* gi, const void* gh, const void* h_prev,

@@ -15,6 +15,9 @@ namespace nd {
 namespace cpu {
 
 DispatchStub<GemmKernel> gemm_stub;
+DispatchStub<GemmPackedBSizeKernel> gemm_packed_b_size_stub;
+DispatchStub<GemmPackBKernel> gemm_pack_b_stub;
+DispatchStub<GemmPrepackedKernel> gemm_prepacked_stub;
 
 void gemm(const GemmArgs& args) { select(gemm_stub)(args); }
 

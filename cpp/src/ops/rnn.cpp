@@ -65,10 +65,24 @@ void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const voi
                accumulate ? 1.0 : 0.0, static_cast<double*>(c), ldc);
 }
 
-// Each of `rows` rows of dst (row length row.numel()) set to `row`.
-void broadcast_rows(void* dst, const Tensor& row, int64_t rows) {
-  const size_t n = size_t(row.numel()) * row.element_size();
-  for (int64_t r = 0; r < rows; ++r) std::memcpy(static_cast<char*>(dst) + size_t(r) * n, row.data_ptr(), n);
+// op(B) (k x n) packed once for gemm_prepacked: the per-step products of a sequence reuse
+// their weights T times (Note [Prepacked B] in cpu/kernels/gemm.cpp).
+Tensor pack_b(DType dt, bool tb, int64_t k, int64_t n, const void* b, int64_t ldb) {
+  Tensor out = empty({cpu::select(cpu::gemm_packed_b_size_stub)(dt, k, n)}, dt);
+  cpu::PackBArgs p;
+  p.dtype = dt, p.k = k, p.n = n, p.b = b, p.b_rs = tb ? 1 : ldb, p.b_cs = tb ? ldb : 1, p.out = out.data_ptr();
+  cpu::select(cpu::gemm_pack_b_stub)(p);
+  return out;
+}
+
+// c = a (row-major) times B packed by pack_b (+ c when accumulate).
+void gemm_prepacked(DType dt, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const Tensor& packed,
+                    bool accumulate, void* c, int64_t ldc) {
+  if (m == 0 || n == 0) return;
+  cpu::GemmArgs g;
+  g.dtype = dt, g.m = m, g.n = n, g.k = k, g.alpha = 1.0, g.beta = accumulate ? 1.0 : 0.0;
+  g.a = a, g.a_rs = lda, g.a_cs = 1, g.b = packed.data_ptr(), g.c = c, g.c_rs = ldc, g.c_cs = 1;
+  cpu::select(cpu::gemm_prepacked_stub)(g);
 }
 
 Tensor opt_contiguous(const Tensor& t) { return t.defined() ? contiguous(t) : t; }
@@ -237,10 +251,12 @@ TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, 
   Tensor dh0 = zeros({B, P}, dt), dr = L.proj ? empty({B, H}, dt) : Tensor{};
   cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, lengths.defined() ? lengths.data<int64_t>() : nullptr, 0};
   const auto bwd = cpu::select(cpu::rnn_backward_stub);
+  const Tensor w_hh_p = pack_b(dt, false, GH, P, w.w_hh.data_ptr(), P);
+  const Tensor w_hr_p = L.proj ? pack_b(dt, false, P, H, w.w_hr.data_ptr(), H) : Tensor{};
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = L.time(s), tp = L.prev(t);
     void* dstate = at(G, t * B * P);
-    if (L.proj) gemm(dt, false, false, B, H, P, dstate, P, w.w_hr.data_ptr(), H, false, dr.data_ptr(), H);
+    if (L.proj) gemm_prepacked(dt, B, H, P, dstate, P, w_hr_p, false, dr.data_ptr(), H);
     const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
     const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
     void* dprev = s == 0 ? dh0.data_ptr() : at(G, tp * B * P);
@@ -249,7 +265,7 @@ TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, 
       bwd(a, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr, hp, cp, at(sv.hs, t * B * P),
           lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? dr.data_ptr() : dstate, dstate,
           lstm ? dc.data_ptr() : nullptr, at(dgi, t * B * GH), gru ? at(dgh, t * B * GH) : nullptr, dprev);
-    gemm(dt, false, false, B, P, GH, at(dgh, t * B * GH), GH, w.w_hh.data_ptr(), P, true, dprev, P);
+    gemm_prepacked(dt, B, P, GH, at(dgh, t * B * GH), GH, w_hh_p, true, dprev, P);
   }
   Tensor dx = empty({T, B, L.I}, dt), dw_ih = empty({GH, L.I}, dt), dw_hh = empty({GH, P}, dt);
   gemm(dt, false, false, TB, L.I, GH, dgi.data_ptr(), GH, w.w_ih.data_ptr(), L.I, false, dx.data_ptr(), L.I);
@@ -281,27 +297,29 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
   Tensor out = empty({T, B, P}, dt), hn, cn;
   {
     NoGradGuard no_grad;
-    // All time steps' input projections in one GEMM; b_hh folds in too except for the GRU,
-    // whose n block of the hidden projection is scaled by r.
+    // All time steps' input projections in one GEMM. The gate kernel adds the biases: b_hh
+    // folds into b_ih except for the GRU, whose n block of the hidden projection is scaled by r.
     Tensor gi = empty({T, B, GH}, dt);
     const Tensor bias_i = !w.b_ih.defined() ? Tensor{} : gru ? w.b_ih : contiguous(w.b_ih + w.b_hh);
-    if (bias_i.defined()) broadcast_rows(gi.data_ptr(), bias_i, TB);
-    gemm(dt, false, true, TB, GH, L.I, x.data_ptr(), L.I, w.w_ih.data_ptr(), L.I, bias_i.defined(), gi.data_ptr(), GH);
+    const Tensor bias_h = gru && w.b_hh.defined() ? w.b_hh : Tensor{};
+    gemm(dt, false, true, TB, GH, L.I, x.data_ptr(), L.I, w.w_ih.data_ptr(), L.I, false, gi.data_ptr(), GH);
     sv.gates = (lstm || gru) ? empty({T, B, GS}, dt) : Tensor{};
     sv.hs = empty({T, B, P}, dt);
     sv.cs = lstm ? empty({T, B, H}, dt) : Tensor{};
     sv.rs = L.proj ? empty({T, B, H}, dt) : Tensor{};
     Tensor gh = empty({B, GH}, dt);
+    const Tensor w_hh_p = pack_b(dt, true, P, GH, w.w_hh.data_ptr(), P);
+    const Tensor w_hr_p = L.proj ? pack_b(dt, true, H, P, w.w_hr.data_ptr(), H) : Tensor{};
     const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
-    cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, len, 0};
+    cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, len, 0, bias_i.defined() ? bias_i.data_ptr() : nullptr,
+                       bias_h.defined() ? bias_h.data_ptr() : nullptr};
     const auto fwd = cpu::select(cpu::rnn_forward_stub);
     const size_t row = size_t(P) * x.element_size();
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = L.time(s), tp = L.prev(t);
       const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
       const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
-      if (gru && w.b_hh.defined()) broadcast_rows(gh.data_ptr(), w.b_hh, B);
-      gemm(dt, false, true, B, GH, P, hp, P, w.w_hh.data_ptr(), P, gru && w.b_hh.defined(), gh.data_ptr(), GH);
+      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, false, gh.data_ptr(), GH);
       a.t = t;
       char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
       char* out_t = static_cast<char*>(at(out, t * B * P));
@@ -309,7 +327,7 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
         fwd(a, at(gi, t * B * GH), gh.data_ptr(), hp, cp, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr,
             L.proj ? at(sv.rs, t * B * H) : hs_t, lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
       if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0
-        gemm(dt, false, true, B, P, H, at(sv.rs, t * B * H), H, w.w_hr.data_ptr(), H, false, hs_t, P);
+        gemm_prepacked(dt, B, P, H, at(sv.rs, t * B * H), H, w_hr_p, false, hs_t, P);
         for (int64_t b = 0; b < B; ++b) {
           if (len != nullptr && len[b] <= t) {
             std::memcpy(hs_t + b * row, static_cast<const char*>(hp) + b * row, row);

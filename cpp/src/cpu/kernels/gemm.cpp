@@ -129,6 +129,24 @@ template <typename T> int64_t pack_transposed(const T* src, int64_t stride, int6
 // column (MR values per k step), short panels padded with zeros.
 template <typename T> void pack_a(Mat<const T> a, int64_t i0, int64_t mc, int64_t p0, int64_t kc, T* out) {
   constexpr int MR = Blocking<T>::MR;
+  if (a.rs == 1) {
+    // A transposed (a weight gradient's dY^T): each source row is contiguous along i, so walk
+    // it once and deal its MR-value pieces to the panels; panel by panel, every row would be
+    // revisited mc / MR times, each visit using a fraction of its cache lines.
+    for (int64_t p = 0; p < kc; ++p) {
+      const T* src = &a.at(i0, p0 + p);
+      for (int64_t ir = 0; ir < mc; ir += MR) {
+        T* dst = out + ir * kc + p * MR;
+        if (mc - ir >= MR) {
+          std::memcpy(dst, src + ir, sizeof(T) * MR);
+        } else {
+          std::copy(src + ir, src + mc, dst);
+          std::fill(dst + (mc - ir), dst + MR, T(0));
+        }
+      }
+    }
+    return;
+  }
   for (int64_t ir = 0; ir < mc; ir += MR) {
     const int64_t mr = std::min<int64_t>(MR, mc - ir);
     int64_t p = 0;
@@ -215,31 +233,55 @@ void micro_kernel(int64_t kc, const T* ap, const T* bp, Mat<T> c, int64_t mr, in
     for (int64_t j = 0; j < nr; ++j) update(c.at(i, j), tile[i * NR + j], alpha, beta);
 }
 
+// Rows per k block: equal blocks, as a short last one would pay the C tile's loads and
+// stores for little work.
+template <typename T> int64_t k_block(int64_t k) {
+  constexpr int64_t KC = Blocking<T>::KC;
+  return (k + (k + KC - 1) / KC - 1) / ((k + KC - 1) / KC);
+}
+
+// Note [Prepacked B]
+// A B operand multiplied by many A's (a recurrent layer's W_hh, once per time step) is packed
+// once, in the layout gemm_blocked would pack it block by block: for each k block (k_block
+// rows), all of B's NR-column panels, each kc x NR. Block (pc, jc) of it, jc a multiple of
+// NR, then starts at pc * n_pad + jc * kc, and gemm_blocked reads it in place.
+template <typename T> struct PackedB {
+  const T* p = nullptr;  // null: pack B per block
+  int64_t n_pad = 0;     // B's columns rounded up to whole panels
+  int64_t j0 = 0;        // the first column of this thread's share of C
+  const T* block(int64_t pc, int64_t jc, int64_t kc) const { return p + pc * n_pad + (j0 + jc) * kc; }
+};
+
+template <typename T> int64_t padded_cols(int64_t n) {
+  return (n + Blocking<T>::NR - 1) / Blocking<T>::NR * Blocking<T>::NR;
+}
+
 // The sequential blocked product on one thread: loops jc (NC) > pc (KC) > ic (MC) > jr (NR)
 // > ir (MR) around the micro-kernel, with this thread's packing buffers.
 template <typename T>
-void gemm_blocked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
+void gemm_blocked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c,
+                  PackedB<T> pb) {
   using B = Blocking<T>;
-  const int64_t nc_max = std::min(m <= B::MC ? B::NC_L2 : B::NC_L3, (n + B::NR - 1) / B::NR * B::NR);
+  const int64_t nc_max = std::min(m <= B::MC ? B::NC_L2 : B::NC_L3, padded_cols<T>(n));
   const int64_t mc_max = std::min(B::MC, (m + B::MR - 1) / B::MR * B::MR);
-  T* bbuf = scratch<T, 0>(B::KC * nc_max);
+  T* bbuf = pb.p ? nullptr : scratch<T, 0>(B::KC * nc_max);
   T* abuf = scratch<T, 1>(mc_max * B::KC);
 
-  // Equal k blocks: a short last one would pay the C tile's loads and stores for little work.
-  const int64_t kc_max = (k + (k + B::KC - 1) / B::KC - 1) / ((k + B::KC - 1) / B::KC);
+  const int64_t kc_max = k_block<T>(k);
   for (int64_t jc = 0; jc < n; jc += nc_max) {
     const int64_t nc = std::min(nc_max, n - jc);
     for (int64_t pc = 0; pc < k; pc += kc_max) {
       const int64_t kc = std::min(kc_max, k - pc);
       const T beta_k = pc == 0 ? beta : T(1);  // later k blocks accumulate onto the first
-      pack_b(b, pc, kc, jc, nc, 0, (nc + B::NR - 1) / B::NR, bbuf);
+      if (!pb.p) pack_b(b, pc, kc, jc, nc, 0, (nc + B::NR - 1) / B::NR, bbuf);
+      const T* bblock = pb.p ? pb.block(pc, jc, kc) : bbuf;
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int64_t mc = std::min(mc_max, m - ic);
         pack_a(a, ic, mc, pc, kc, abuf);
         for (int64_t jr = 0; jr < nc; jr += B::NR) {
           for (int64_t ir = 0; ir < mc; ir += B::MR) {
             Mat<T> tile{&c.at(ic + ir, jc + jr), c.rs, c.cs};
-            micro_kernel(kc, abuf + ir * kc, bbuf + jr * kc, tile, std::min<int64_t>(B::MR, mc - ir),
+            micro_kernel(kc, abuf + ir * kc, bblock + jr * kc, tile, std::min<int64_t>(B::MR, mc - ir),
                          std::min<int64_t>(B::NR, nc - jr), alpha, beta_k);
           }
         }
@@ -253,7 +295,8 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<
 // of B, so the grid minimizes m / tm + n / tn (the packing each thread does); a skinny C
 // (conv shapes: 64 rows, thousands of columns) is thereby split along n.
 template <typename T>
-void gemm_packed(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c) {
+void gemm_packed(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<const T> b, T beta, Mat<T> c,
+                 PackedB<T> pb = {}) {
   using B = Blocking<T>;
   const int64_t threads = m * n * k >= 2 * kParallelMacs && !core::in_parallel_region() ? get_num_threads() : 1;
   const int64_t m_tiles = (m + B::MR - 1) / B::MR, n_tiles = (n + B::NR - 1) / B::NR;
@@ -270,9 +313,11 @@ void gemm_packed(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<c
     for (int64_t r = rb; r < re; ++r) {
       const int64_t i0 = (r / tn) * rows, j0 = (r % tn) * cols;
       if (i0 >= m || j0 >= n) continue;
-      Mat<const T> ar{&a.at(i0, 0), a.rs, a.cs}, br{&b.at(0, j0), b.rs, b.cs};
+      Mat<const T> ar{&a.at(i0, 0), a.rs, a.cs}, br{pb.p ? nullptr : &b.at(0, j0), b.rs, b.cs};
       Mat<T> cr{&c.at(i0, j0), c.rs, c.cs};
-      gemm_blocked(std::min(rows, m - i0), std::min(cols, n - j0), k, alpha, ar, br, beta, cr);
+      PackedB<T> pr = pb;
+      pr.j0 += j0;
+      gemm_blocked(std::min(rows, m - i0), std::min(cols, n - j0), k, alpha, ar, br, beta, cr, pr);
     }
   });
 }
@@ -375,14 +420,19 @@ void gemm_integer(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<
   });
 }
 
+// An empty sum: C = beta * C.
+template <typename T> void scale_c(int64_t m, int64_t n, T beta, Mat<T> c) {
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) c.at(i, j) = beta == T(0) ? T(0) : T(beta * c.at(i, j));
+}
+
 template <typename T> void gemm_one(const GemmArgs& g, int64_t batch_index) {
   const T alpha = T(g.alpha), beta = T(g.beta);
   Mat<const T> a{static_cast<const T*>(g.a) + batch_index * g.a_bs, g.a_rs, g.a_cs};
   Mat<const T> b{static_cast<const T*>(g.b) + batch_index * g.b_bs, g.b_rs, g.b_cs};
   Mat<T> c{static_cast<T*>(g.c) + batch_index * g.c_bs, g.c_rs, g.c_cs};
-  if (g.k == 0) {  // an empty sum: C = beta * C
-    for (int64_t i = 0; i < g.m; ++i)
-      for (int64_t j = 0; j < g.n; ++j) c.at(i, j) = beta == T(0) ? T(0) : T(beta * c.at(i, j));
+  if (g.k == 0) {
+    scale_c(g.m, g.n, beta, c);
   } else if constexpr (!std::is_floating_point_v<T>) {
     gemm_integer(g.m, g.n, g.k, alpha, a, b, beta, c);
   } else if (g.m == 1 || g.n == 1 || g.m * g.n * g.k <= kSmallMacs) {
@@ -410,8 +460,41 @@ void gemm_kernel(const GemmArgs& g) {
   ND_DISPATCH_ALL_TYPES(g.dtype, T, if constexpr (!std::is_same_v<T, bool>) gemm_typed<T>(g))
 }
 
+// ------------------------------------------------------------------ prepacked B (Note [Prepacked B])
+
+int64_t packed_b_size_kernel(DType dtype, int64_t k, int64_t n) {
+  ND_DISPATCH_FLOAT_TYPES(dtype, T, return k * padded_cols<T>(n))
+  return 0;
+}
+
+template <typename T> void pack_b_typed(const PackBArgs& g) {
+  const Mat<const T> b{static_cast<const T*>(g.b), g.b_rs, g.b_cs};
+  T* out = static_cast<T*>(g.out);
+  const int64_t n_pad = padded_cols<T>(g.n), kc_max = k_block<T>(g.k);
+  for (int64_t pc = 0; pc < g.k; pc += kc_max)
+    pack_b(b, pc, std::min(kc_max, g.k - pc), 0, g.n, 0, n_pad / Blocking<T>::NR, out + pc * n_pad);
+}
+
+void pack_b_kernel(const PackBArgs& g) { ND_DISPATCH_FLOAT_TYPES(g.dtype, T, pack_b_typed<T>(g)) }
+
+template <typename T> void gemm_prepacked_typed(const GemmArgs& g) {
+  if (g.m == 0 || g.n == 0) return;
+  Mat<const T> a{static_cast<const T*>(g.a), g.a_rs, g.a_cs};
+  Mat<T> c{static_cast<T*>(g.c), g.c_rs, g.c_cs};
+  if (g.k == 0) return scale_c(g.m, g.n, T(g.beta), c);
+  gemm_packed(g.m, g.n, g.k, T(g.alpha), a, Mat<const T>{nullptr, 0, 0}, T(g.beta), c,
+              PackedB<T>{static_cast<const T*>(g.b), padded_cols<T>(g.n), 0});
+}
+
+void gemm_prepacked_kernel(const GemmArgs& g) { ND_DISPATCH_FLOAT_TYPES(g.dtype, T, gemm_prepacked_typed<T>(g)) }
+
 }  // namespace
 
-void register_gemm_kernels() { gemm_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = gemm_kernel; }
+void register_gemm_kernels() {
+  gemm_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = gemm_kernel;
+  gemm_packed_b_size_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = packed_b_size_kernel;
+  gemm_pack_b_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = pack_b_kernel;
+  gemm_prepacked_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = gemm_prepacked_kernel;
+}
 
 }  // namespace nd::cpu::NATIVEDL_ISA

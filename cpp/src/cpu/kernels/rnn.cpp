@@ -22,7 +22,7 @@ inline Vd positive(Vd a) { return vand(vlt(Vd(0.0), a), Vd(1.0)); }
 
 // Pointers of one row; H units per gate block.
 template <typename T> struct FwdRow {
-  const T *gi, *gh, *hp, *cp;
+  const T *gi, *gh, *bi, *bh, *hp, *cp;  // bi, bh: the biases, or null
   T *gates, *h, *c, *y;
 };
 template <typename T> struct BwdRow {
@@ -32,19 +32,22 @@ template <typename T> struct BwdRow {
 
 // Units [j, j + V::size) of one row, forward.
 template <typename V, typename T> void forward_units(RnnMode mode, int64_t H, const FwdRow<T>& r, int64_t j) {
-  auto ld = [&](const T* p, int64_t k) { return V::loadu(p + k * H + j); };
+  auto ld = [&](const T* p, int64_t k) { return p ? V::loadu(p + k * H + j) : V(T(0)); };
+  // Gate block k of the input and hidden projections, biases included.
+  auto in = [&](int64_t k) { return ld(r.gi, k) + ld(r.bi, k); };
+  auto hid = [&](int64_t k) { return ld(r.gh, k) + ld(r.bh, k); };
   switch (mode) {
     case RnnMode::Tanh:
     case RnnMode::Relu: {
-      const V pre = ld(r.gi, 0) + ld(r.gh, 0);
+      const V pre = in(0) + hid(0);
       const V h = mode == RnnMode::Tanh ? vtanh(pre) : vrelu(pre);
       h.storeu(r.h + j);
       if (r.y) h.storeu(r.y + j);
       break;
     }
     case RnnMode::Lstm: {
-      const V i = vsigmoid(ld(r.gi, 0) + ld(r.gh, 0)), f = vsigmoid(ld(r.gi, 1) + ld(r.gh, 1));
-      const V g = vtanh(ld(r.gi, 2) + ld(r.gh, 2)), o = vsigmoid(ld(r.gi, 3) + ld(r.gh, 3));
+      const V i = vsigmoid(in(0) + hid(0)), f = vsigmoid(in(1) + hid(1));
+      const V g = vtanh(in(2) + hid(2)), o = vsigmoid(in(3) + hid(3));
       const V c = vfmadd(f, V::loadu(r.cp + j), i * g), h = o * vtanh(c);
       i.storeu(r.gates + j);
       f.storeu(r.gates + H + j);
@@ -57,8 +60,8 @@ template <typename V, typename T> void forward_units(RnnMode mode, int64_t H, co
     }
     case RnnMode::Gru: {
       // PyTorch's GRU: the reset gate multiplies the hidden projection including b_hn.
-      const V rg = vsigmoid(ld(r.gi, 0) + ld(r.gh, 0)), z = vsigmoid(ld(r.gi, 1) + ld(r.gh, 1));
-      const V ghn = ld(r.gh, 2), n = vtanh(vfmadd(rg, ghn, ld(r.gi, 2)));
+      const V rg = vsigmoid(in(0) + hid(0)), z = vsigmoid(in(1) + hid(1));
+      const V ghn = hid(2), n = vtanh(vfmadd(rg, ghn, in(2)));
       const V h = vfmadd(z, V::loadu(r.hp + j) - n, n);  // (1 - z) n + z h
       rg.storeu(r.gates + j);
       z.storeu(r.gates + H + j);
@@ -143,7 +146,8 @@ template <typename T> void forward_typed(const RnnStepArgs& a, const T* gi, cons
         zero_row(y ? y + b * H : nullptr, H);
         continue;
       }
-      const FwdRow<T> r{gi + b * GH, gh + b * GH, hp ? hp + b * H : nullptr, cp ? cp + b * H : nullptr,
+      const FwdRow<T> r{gi + b * GH, gh + b * GH, static_cast<const T*>(a.bias_i), static_cast<const T*>(a.bias_h),
+                        hp ? hp + b * H : nullptr, cp ? cp + b * H : nullptr,
                         gates ? gates + b * GS : nullptr, h + b * H, c ? c + b * H : nullptr, y ? y + b * H : nullptr};
       each_unit<T>(H, [&](auto v, int64_t j) { forward_units<std::remove_pointer_t<decltype(v)>>(a.mode, H, r, j); });
     }
