@@ -336,7 +336,7 @@ void scatter_into(Tensor& self, const DimIndex& di, const Tensor& src, bool accu
   const Tensor s = src.dim() == 0 ? expand(src, di.index.shape()) : restride(src, di.index, di.d, false);
   const Tensor target = restride(self, di.index, di.d, true);
   const int64_t stride = self.dim() > 0 ? self.strides()[size_t(di.d)] : 0;  // self's, not the input's
-  cpu::select(cpu::scatter_dim_stub)(ops::make_iter(target, {s, di.index}, op),
+  ops::launch(cpu::scatter_dim_stub, ops::make_iter(target, {s, di.index}, op),
                                      stride * int64_t(self.element_size()), accumulate);
 }
 
@@ -393,7 +393,7 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const DimIndex di = dim_index(x, dim, index, nullptr, "gather");
   Tensor out = empty(index.shape(), x.dtype());
   if (out.numel() > 0)
-    cpu::select(cpu::gather_dim_stub)(ops::make_iter(out, {restride(x, di.index, di.d, true), di.index}, "gather"),
+    ops::launch(cpu::gather_dim_stub, ops::make_iter(out, {restride(x, di.index, di.d, true), di.index}, "gather"),
                                       di.stride * int64_t(x.element_size()));
   if (is_floating(x.dtype())) {
     const Shape shape = x.shape();
