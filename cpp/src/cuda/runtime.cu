@@ -112,7 +112,9 @@ std::string mib(size_t bytes) { return detail::cat(double(bytes) / double(1 << 2
 
 }  // namespace
 
-void register_elementwise_kernels();
+void register_unary_kernels();
+void register_binary_kernels();
+void register_copy_kernels();
 void register_reduce_kernels();
 void register_softmax_kernels();
 void register_gemm_kernels();
@@ -121,7 +123,9 @@ void register_optim_kernels();
 void register_kernels() {
   register_optim_kernels();
   register_gemm_kernels();
-  register_elementwise_kernels();
+  register_unary_kernels();
+  register_binary_kernels();
+  register_copy_kernels();
   register_reduce_kernels();
   register_softmax_kernels();
 }
