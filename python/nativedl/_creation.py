@@ -23,7 +23,7 @@ def _infer_numpy(data, dtype):
         arr = data
     else:
         if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in data):
-            data = [x.detach().numpy() if isinstance(x, Tensor) else x for x in data]
+            data = [x.detach().cpu().numpy() if isinstance(x, Tensor) else x for x in data]
         arr = np.asarray(data)
         if arr.dtype == np.float64 and dtype is None and not isinstance(data, np.generic):
             arr = arr.astype(_NUMPY_OF[str(_C.get_default_dtype()).split(".")[1]])

@@ -9,18 +9,7 @@
 #include <cstdint>
 #include <type_traits>
 
-#ifdef __CUDACC__
-#define ND_HD __host__ __device__ __forceinline__
-#else
-#define ND_HD inline
-#endif
-
-// Device code calls CUDA's global math overloads (float and double); host code calls <cmath>'s.
-#ifdef __CUDA_ARCH__
-#define ND_M(f) ::f
-#else
-#define ND_M(f) std::f
-#endif
+#include "core/host_device.h"
 
 namespace nd::cuda::fn {
 

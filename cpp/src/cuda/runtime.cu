@@ -119,9 +119,11 @@ void register_reduce_kernels();
 void register_softmax_kernels();
 void register_gemm_kernels();
 void register_optim_kernels();
+void register_activation_kernels();
 
 void register_kernels() {
   register_optim_kernels();
+  register_activation_kernels();
   register_gemm_kernels();
   register_unary_kernels();
   register_binary_kernels();

@@ -68,14 +68,14 @@ Tensor derivative_ops(ActOp op, const Tensor& x, const ActParams& p) {
 
 Tensor activation_backward(ActOp op, const Tensor& g, const Tensor& x, const ActParams& p) {
   if (grad_mode_enabled()) return g * derivative_ops(op, x, p);
-  Tensor gx = empty(x.shape(), x.dtype());
+  Tensor gx = empty_like(x);
   ops::launch(cpu::act_backward_stub, ops::make_iter(gx, {to_dtype(g, x.dtype()), x}, "activation_backward"), op, p);
   return gx;
 }
 
 Tensor activation(ActOp op, const Tensor& x, const ActParams& p, const char* name, const char* grad_name) {
   check_floating_input(x, name);
-  Tensor out = empty(x.shape(), x.dtype());
+  Tensor out = empty_like(x);
   {
     NoGradGuard no_grad;
     ops::launch(cpu::act_forward_stub, ops::make_iter(out, {x}, name), op, p);

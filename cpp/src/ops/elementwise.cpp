@@ -460,10 +460,14 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Shape shape = core::broadcast_shapes(core::broadcast_shapes(cond.shape(), a.shape(), "where"),
                                              b.shape(), "where");
   const DType dt = result_type(a, b);
-  Tensor out = empty(shape, TensorOptions(dt).with_device(a.device()));
+  // 0-d CPU operands (Python numbers) follow the others to their device, as in binary ops.
+  const Device device = cond.is_cuda() ? cond.device() : a.is_cuda() ? a.device() : b.device();
+  Tensor out = empty(shape, TensorOptions(dt).with_device(device));
   {
     NoGradGuard no_grad;
-    ops::launch(cpu::where_stub, ops::make_iter(out, {cond, to_dtype(a, dt), to_dtype(b, dt)}, "where"));
+    ops::launch(cpu::where_stub, ops::make_iter(out, {ops::scalar_to_device(cond, device),
+                                                      to_dtype(ops::scalar_to_device(a, device), dt),
+                                                      to_dtype(ops::scalar_to_device(b, device), dt)}, "where"));
   }
   if (is_floating(dt) && autograd::any_requires_grad({&a, &b})) {
     const Shape sa = a.shape(), sb = b.shape();
