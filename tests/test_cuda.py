@@ -218,3 +218,32 @@ def test_module_to_cuda_moves_parameters_and_buffers(cuda):
     assert net[1].running_mean.is_cuda
     net.cpu()
     assert not net[0].weight.is_cuda and not net[1].running_var.is_cuda
+
+
+def test_training_steps_on_the_gpu_match_the_cpu(cuda):
+    """Linear -> GELU -> Linear -> cross-entropy, SGD with momentum then Adam: the same losses and
+    parameters on both devices."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 10)).astype(np.float64)
+    y = rng.integers(0, 4, 32)
+
+    def run(device, opt_class, **kw):
+        nd.manual_seed(0)
+        net = nn.Sequential(nn.Linear(10, 16), nn.GELU(), nn.Linear(16, 4)).double().to(device)
+        opt = opt_class(net.parameters(), **kw)
+        xs, ys = nd.from_numpy(x).to(device), nd.from_numpy(y).to(device)
+        losses = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(xs), ys)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses, [p.detach().cpu().numpy() for p in net.parameters()]
+
+    for opt_class, kw in ((nd.optim.SGD, {"lr": 0.1, "momentum": 0.9}), (nd.optim.Adam, {"lr": 1e-2})):
+        cpu_losses, cpu_params = run("cpu", opt_class, **kw)
+        gpu_losses, gpu_params = run(cuda, opt_class, **kw)
+        np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-10)
+        for a, b in zip(gpu_params, cpu_params):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)

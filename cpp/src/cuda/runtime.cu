@@ -120,10 +120,12 @@ void register_softmax_kernels();
 void register_gemm_kernels();
 void register_optim_kernels();
 void register_activation_kernels();
+void register_indexing_kernels();
 
 void register_kernels() {
   register_optim_kernels();
   register_activation_kernels();
+  register_indexing_kernels();
   register_gemm_kernels();
   register_unary_kernels();
   register_binary_kernels();
