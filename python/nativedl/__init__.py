@@ -18,6 +18,7 @@ from . import metrics
 from . import optim
 from . import data
 from . import train
+from . import cuda
 from .autograd import no_grad, enable_grad, set_grad_enabled
 from .io import save, load
 
@@ -29,6 +30,7 @@ __build_info__ = {
     "version": __version__,
     "isa": _C._cpu_isa(),
     "threads": get_num_threads(),
+    "cuda": "on" if _C._cuda_compiled() else "off",
     "cuda_compiled": _C._cuda_compiled(),
     "cuda_available": _C._cuda_available(),
 }

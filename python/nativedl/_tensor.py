@@ -21,17 +21,40 @@ def _size(self, dim=None):
 
 def _to(self, *args, **kwargs):
     """to(dtype), to(device), to(other), to(device, dtype): returns self when nothing changes."""
-    target = kwargs.get("dtype")
-    for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
+    target, dev = kwargs.get("dtype"), kwargs.get("device")
+    for a in args:
         if isinstance(a, _dtype):
             target = a
         elif isinstance(a, Tensor):
-            target = a.dtype
-        elif str(a) not in ("cpu", "cpu:0"):
-            raise ValueError(f"[to] device {a!r} is not available in this build (CPU only)")
-    if target is None or target == self.dtype:
-        return self
-    return self._to_dtype(target)
+            target, dev = a.dtype, a.device
+        else:
+            dev = a
+    out = self
+    if dev is not None and not _on(self, device(dev)):
+        out = out._to_device(str(device(dev)))
+    if target is not None and target != out.dtype:
+        out = out._to_dtype(target)
+    return out
+
+
+def _on(t, d):
+    """Whether t already lives on device d ('cuda' without an index means the current device, 0)."""
+    here = t.device
+    return here.type == d.type and (d.type == "cpu" or (d.index or 0) == here.index)
+
+
+def _device(self):
+    return device(self._device())
+
+
+def _cuda(self, device=None):  # noqa: F811 (PyTorch's argument name)
+    return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
+
+def _host(self):
+    """The values on the host (for printing and conversions), without autograd history."""
+    t = self.detach()
+    return t._to_device("cpu") if t.is_cuda else t
 
 
 def _format_values(arr):
@@ -53,11 +76,13 @@ def _format_values(arr):
 
 
 def _repr(self):
-    arr = self.detach().numpy()
+    arr = _host(self).numpy()
     body = _format_values(arr).replace("\n", "\n       ")
     extras = []
     if self.numel() == 0 and self.ndim != 1:
         extras.append(f"size={tuple(self.shape)}")
+    if self.is_cuda:
+        extras.append(f"device='{self._device()}'")
     if repr(self.dtype) not in _DEFAULT_DTYPES:
         extras.append(f"dtype={self.dtype!r}")
     if self.grad_fn is not None:
@@ -68,7 +93,7 @@ def _repr(self):
 
 
 def _tolist(self):
-    return self.detach().numpy().tolist()
+    return _host(self).numpy().tolist()
 
 
 def _len(self):
@@ -106,12 +131,12 @@ def _rebuild_tensor(array, requires_grad):
 
 def _reduce(self):
     """Pickling (DataLoader workers, multiprocessing): the values as a NumPy array, plus requires_grad."""
-    return _rebuild_tensor, (self.detach().numpy().copy(), self.requires_grad)
+    return _rebuild_tensor, (_host(self).numpy().copy(), self.requires_grad)
 
 
 def _new(factory):
-    def method(self, *size, dtype=None, requires_grad=False):
-        return factory(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+    def method(self, *size, dtype=None, device=None, requires_grad=False):
+        return factory(*size, dtype=dtype or self.dtype, device=device or self.device, requires_grad=requires_grad)
     return method
 
 
@@ -128,12 +153,13 @@ def _install():
         "bool": lambda self: self.to(_dtype.bool), "byte": lambda self: self.to(_dtype.uint8),
         "type_as": lambda self, other: self.to(other.dtype),
         "is_floating_point": lambda self: self.dtype.is_floating_point,
-        "device": property(lambda self: _CPU), "is_cuda": property(lambda self: False),
-        "cpu": lambda self: self,
+        "device": property(_device), "cuda": _cuda, "cpu": lambda self: self.to(_CPU),
         "data": property(lambda self: self.detach(), lambda self, v: self._set_data(v.detach())),
         "new_zeros": _new(c.zeros), "new_ones": _new(c.ones), "new_empty": _new(c.empty),
-        "new_full": lambda self, size, v, dtype=None: c.full(size, v, dtype=dtype or self.dtype),
-        "new_tensor": lambda self, data, dtype=None: c.tensor(data, dtype=dtype or self.dtype),
+        "new_full": lambda self, size, v, dtype=None, device=None: c.full(size, v, dtype=dtype or self.dtype,
+                                                                          device=device or self.device),
+        "new_tensor": lambda self, data, dtype=None, device=None: c.tensor(data, dtype=dtype or self.dtype,
+                                                                           device=device or self.device),
         "__array_priority__": 1000, "__deepcopy__": _deepcopy, "__reduce__": _reduce,
     }
     for name, m in methods.items():

@@ -27,7 +27,7 @@ def _encode(obj, path, arrays):
     """obj as a JSON-able tree; tensors and arrays are moved to arrays under a name derived from path."""
     if isinstance(obj, (_C.Tensor, np.ndarray)):
         is_tensor = isinstance(obj, _C.Tensor)
-        arr = obj.detach().numpy() if is_tensor else obj
+        arr = obj.detach().cpu().numpy() if is_tensor else obj
         if arr.dtype.kind not in "biuf":
             raise TypeError(f"[save] can't store the NumPy array at {'.'.join(path) or '<root>'} of dtype {arr.dtype}")
         base = name = ".".join(path) or "tensor"
@@ -53,8 +53,9 @@ def _encode(obj, path, arrays):
                     f"tensors, NumPy arrays, numbers, strings, bools, None, and dicts/lists/tuples of them")
 
 
-def _decode(node, arrays, used, name):
-    """Inverse of _encode; raises ValueError on anything _encode could not have written."""
+def _decode(node, arrays, used, name, device=None):
+    """Inverse of _encode; raises ValueError on anything _encode could not have written. Tensors go to
+    `device` (None: the CPU)."""
     if not isinstance(node, dict) or len(node) != 1:
         raise ValueError(f"[load] {name}: malformed structure entry {node!r:.80}")
     (kind, v), = node.items()
@@ -62,15 +63,20 @@ def _decode(node, arrays, used, name):
         if v not in arrays:
             raise ValueError(f"[load] {name}: the structure refers to tensor {v!r}, which the file does not hold")
         used.add(v)
-        return _C.from_numpy(arrays[v]) if kind == "tensor" else arrays[v]
+        return _tensor(arrays[v], device) if kind == "tensor" else arrays[v]
     if kind == "dict":
-        return {k: _decode(x, arrays, used, name) for k, x in v}
+        return {k: _decode(x, arrays, used, name, device) for k, x in v}
     if kind in ("list", "tuple"):
-        items = [_decode(x, arrays, used, name) for x in v]
+        items = [_decode(x, arrays, used, name, device) for x in v]
         return tuple(items) if kind == "tuple" else items
     if kind == "value":
         return v
     raise ValueError(f"[load] {name}: unknown structure entry kind {kind!r}")
+
+
+def _tensor(arr, device):
+    t = _C.from_numpy(arr)
+    return t if device is None else t._to_device(device)
 
 
 def _crc(arr):
@@ -155,11 +161,14 @@ def load(f, map_location=None, *, weights_only=True):
     """Reads what save wrote (or any safetensors file, as a dict name -> tensor) from a path or file object.
 
     Raises ValueError naming the file when it is truncated, corrupted or not a checkpoint. Nothing in the
-    file is executed, so weights_only is accepted for PyTorch scripts and changes nothing; map_location may
-    only name the CPU.
+    file is executed, so weights_only is accepted for PyTorch scripts and changes nothing; map_location is
+    a device ('cpu', 'cuda:0', nd.device) that every tensor is loaded onto.
     """
-    if map_location is not None and str(map_location) not in ("cpu", "cpu:0"):
-        raise ValueError(f"[load] map_location {map_location!r} is not available in this build (CPU only)")
+    device = None
+    if map_location is not None:
+        from ._device import device as _device
+        device = str(_device(map_location))
+        _C.from_numpy(np.zeros(0, np.float32))._to_device(device)  # an unusable device fails before any work
     from safetensors import SafetensorError
     from safetensors.numpy import load as st_load
     if hasattr(f, "read"):
@@ -184,9 +193,9 @@ def load(f, map_location=None, *, weights_only=True):
         raise ValueError(f"[load] {name} is corrupted: tensor data does not match its checksum "
                          f"({', '.join(map(repr, bad[:5])) or 'tensor list differs'})")
     if structure is None:  # a flat state_dict, in the file's order
-        return {k: _C.from_numpy(arrays[k]) for k in header if k != "__metadata__"}
+        return {k: _tensor(arrays[k], device) for k in header if k != "__metadata__"}
     used = set()
-    obj = _decode(structure, arrays, used, name)
+    obj = _decode(structure, arrays, used, name, device)
     if used != set(arrays):
         raise ValueError(f"[load] {name} is corrupted: tensors {sorted(set(arrays) - used)[:5]} are not in its "
                          f"structure")

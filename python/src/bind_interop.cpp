@@ -3,6 +3,7 @@
 #include <pybind11/numpy.h>
 
 #include "bindings.h"
+#include "cuda/runtime.h"
 
 namespace nd::py_bind {
 
@@ -16,6 +17,14 @@ struct DLTensor {
 };
 struct DLManagedTensor { DLTensor dl_tensor; void* manager_ctx; void (*deleter)(DLManagedTensor*); };
 constexpr int32_t kDLCPU = 1;
+constexpr int32_t kDLCUDA = 2;
+// DLPack's stream argument: -1 asks for no synchronization, 1 is CUDA's legacy default stream
+// (the one nativedl queues all work on, so nothing needs to wait).
+constexpr int64_t kDLStreamNone = -1, kDLStreamLegacy = 1;
+
+py::tuple dl_device_of(const Tensor& t) {
+  return t.is_cuda() ? py::make_tuple(kDLCUDA, t.device().index) : py::make_tuple(kDLCPU, 0);
+}
 enum : uint8_t { kDLInt = 0, kDLUInt = 1, kDLFloat = 2, kDLBool = 6 };
 
 DLDataType to_dl(DType d) {
@@ -54,7 +63,7 @@ py::capsule to_dlpack(const Tensor& t) {
   DLTensor& dl = ctx->managed.dl_tensor;
   dl.data = t.impl()->storage->data;
   dl.byte_offset = uint64_t(t.offset()) * t.element_size();
-  dl.device = {kDLCPU, 0};
+  dl.device = t.is_cuda() ? DLDevice{kDLCUDA, t.device().index} : DLDevice{kDLCPU, 0};
   dl.ndim = int32_t(t.dim());
   dl.dtype = to_dl(t.dtype());
   dl.shape = ctx->shape.data();
@@ -75,8 +84,10 @@ Tensor from_dlpack_capsule(py::capsule cap) {
            "'dltensor' capsule");
   auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(cap.ptr(), "dltensor"));
   const DLTensor& dl = m->dl_tensor;
-  ND_CHECK(dl.device.device_type == kDLCPU, ValueError, "[from_dlpack] only CPU tensors are supported, got "
-           "DLPack device type ", dl.device.device_type);
+  ND_CHECK(dl.device.device_type == kDLCPU || dl.device.device_type == kDLCUDA, ValueError, "[from_dlpack] only "
+           "CPU and CUDA tensors are supported, got DLPack device type ", dl.device.device_type);
+  const Device device = dl.device.device_type == kDLCUDA ? Device{DeviceType::CUDA, dl.device.device_id} : Device{};
+  cuda::check_device(device, "from_dlpack");
   const DType dtype = from_dl(dl.dtype);
   Shape shape(dl.shape, dl.shape + dl.ndim);
   Shape strides = dl.strides ? Shape(dl.strides, dl.strides + dl.ndim) : contiguous_strides(shape);
@@ -91,7 +102,7 @@ Tensor from_dlpack_capsule(py::capsule cap) {
   }
   char* base = static_cast<char*>(dl.data) + dl.byte_offset + lo * esize;
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = Storage::wrap(base, size_t((hi - lo + 1) * esize), owner);
+  impl->storage = Storage::wrap(base, size_t((hi - lo + 1) * esize), owner, device);
   impl->offset = -lo;
   impl->shape = shape;
   impl->strides = strides;
@@ -153,7 +164,14 @@ Tensor from_numpy(py::array arr) {
   return Tensor(std::move(impl));
 }
 
+// PyTorch's wording, so code that catches it reads the same.
+void check_host(const Tensor& t) {
+  ND_CHECK(!t.is_cuda(), TypeError, "[numpy] can't convert ", t.device().str(), " device type tensor to numpy. "
+           "Use Tensor.cpu() to copy the tensor to host memory first.");
+}
+
 py::array to_numpy(const Tensor& t) {
+  check_host(t);
   ND_CHECK(!(t.requires_grad() && grad_mode_enabled()), Error, "[numpy] can't call numpy() on a tensor that "
            "requires grad; use tensor.detach().numpy() instead");
   std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
@@ -170,6 +188,7 @@ void bind_interop(py::module_& m, TensorClass& cls) {
   m.def("from_numpy", &from_numpy, py::arg("ndarray"));
   cls.def("numpy", [](const Tensor& t, bool force) { return to_numpy(force ? t.detach() : t); }, py::kw_only(), py::arg("force") = false);
   cls.def_buffer([](const Tensor& t) {
+    check_host(t);
     ND_CHECK(!t.requires_grad(), Error, "[numpy] can't export a tensor that requires grad through the buffer "
              "protocol; use tensor.detach()");
     std::vector<py::ssize_t> shape(t.shape().begin(), t.shape().end()), strides;
@@ -180,11 +199,18 @@ void bind_interop(py::module_& m, TensorClass& cls) {
   cls.def("__dlpack__", [](const Tensor& t, py::handle stream, py::handle max_version, py::handle dl_device, py::handle copy) {
     ND_CHECK(!t.requires_grad(), Error, "[__dlpack__] can't export a tensor that requires grad; use tensor.detach()");
     ND_CHECK(copy.is_none() || !copy.cast<bool>(), ValueError, "[__dlpack__] copy=True is not supported; export without copying");
-    (void)stream; (void)max_version; (void)dl_device;
+    (void)max_version; (void)dl_device;
+    if (t.is_cuda() && !stream.is_none()) {
+      const int64_t s = stream.cast<int64_t>();
+      if (s != kDLStreamNone && s != kDLStreamLegacy) {
+        py::gil_scoped_release release;
+        cuda_synchronize();  // the consumer's stream must see every queued write
+      }
+    }
     return to_dlpack(t);
   }, py::kw_only(), py::arg("stream") = py::none(), py::arg("max_version") = py::none(),
      py::arg("dl_device") = py::none(), py::arg("copy") = py::none());
-  cls.def("__dlpack_device__", [](const Tensor&) { return py::make_tuple(kDLCPU, 0); });
+  cls.def("__dlpack_device__", &dl_device_of);
   m.def("_from_dlpack_capsule", &from_dlpack_capsule);
   m.def("_to_dlpack", &to_dlpack);
 }

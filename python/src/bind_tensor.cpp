@@ -100,7 +100,14 @@ void bind_tensor(py::module_& m, TensorClass& cls) {
       .def("element_size", &Tensor::element_size)
       .def("is_contiguous", &Tensor::is_contiguous)
       .def("storage_offset", &Tensor::offset)
-      .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.data_ptr()); })
+      .def("data_ptr", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.device_data_ptr()); })
+      .def("_device", [](const Tensor& t) { return t.device().str(); })
+      .def_property_readonly("is_cuda", &Tensor::is_cuda)
+      .def("_to_device", [](const Tensor& t, const std::string& device) {
+        const Device d = parse_device(device, "to");
+        py::gil_scoped_release release;
+        return to_device(t, d);
+      }, py::arg("device"))
       .def_property_readonly("_version", &Tensor::version)
       .def_property_readonly("_base_storage_id", [](const Tensor& t) { return reinterpret_cast<uintptr_t>(t.impl()->storage.get()); })
       .def("stride", [](const Tensor& t, py::object dim) -> py::object {
@@ -143,28 +150,31 @@ void bind_tensor(py::module_& m, TensorClass& cls) {
 }
 
 void bind_creation(py::module_& m) {
-  auto opts = [](std::optional<DType> dtype, bool requires_grad, DType fallback) {
+  // device arrives as None or str(nd.device(...)).
+  auto opts = [](std::optional<DType> dtype, bool requires_grad, DType fallback, const std::optional<std::string>& device) {
     TensorOptions o(dtype.value_or(fallback));
+    if (device) o.with_device(parse_device(*device, "tensor"));
     return o.with_requires_grad(requires_grad);
   };
-  m.def("_empty", [=](const Shape& s, std::optional<DType> d, bool rg) { return empty(s, opts(d, rg, default_float_dtype())); });
-  m.def("_zeros", [=](const Shape& s, std::optional<DType> d, bool rg) { return zeros(s, opts(d, rg, default_float_dtype())); });
-  m.def("_ones", [=](const Shape& s, std::optional<DType> d, bool rg) { return ones(s, opts(d, rg, default_float_dtype())); });
-  m.def("_full", [=](const Shape& s, py::handle v, std::optional<DType> d, bool rg) {
+  using Dev = std::optional<std::string>;
+  m.def("_empty", [=](const Shape& s, std::optional<DType> d, bool rg, const Dev& dev) { return empty(s, opts(d, rg, default_float_dtype(), dev)); });
+  m.def("_zeros", [=](const Shape& s, std::optional<DType> d, bool rg, const Dev& dev) { return zeros(s, opts(d, rg, default_float_dtype(), dev)); });
+  m.def("_ones", [=](const Shape& s, std::optional<DType> d, bool rg, const Dev& dev) { return ones(s, opts(d, rg, default_float_dtype(), dev)); });
+  m.def("_full", [=](const Shape& s, py::handle v, std::optional<DType> d, bool rg, const Dev& dev) {
     Scalar sv = to_scalar(v, "full");
-    return full(s, sv, opts(d, rg, sv.natural_dtype()));
+    return full(s, sv, opts(d, rg, sv.natural_dtype(), dev));
   });
-  m.def("_arange", [=](py::handle start, py::handle end, py::handle step, std::optional<DType> d, bool rg) {
+  m.def("_arange", [=](py::handle start, py::handle end, py::handle step, std::optional<DType> d, bool rg, const Dev& dev) {
     Scalar a = to_scalar(start, "arange"), b = to_scalar(end, "arange"), c = to_scalar(step, "arange");
     const bool fl = a.is_floating() || b.is_floating() || c.is_floating();
-    return arange(a, b, c, opts(d, rg, fl ? default_float_dtype() : DType::Int64));
+    return arange(a, b, c, opts(d, rg, fl ? default_float_dtype() : DType::Int64, dev));
   });
-  m.def("_linspace", [=](double a, double b, int64_t n, std::optional<DType> d, bool rg) { return linspace(a, b, n, opts(d, rg, default_float_dtype())); });
-  m.def("_eye", [=](int64_t n, std::optional<int64_t> mm, std::optional<DType> d, bool rg) { return eye(n, mm.value_or(n), opts(d, rg, default_float_dtype())); });
-  m.def("_rand", [=](const Shape& s, Generator* g, std::optional<DType> d, bool rg) { return rand(s, opts(d, rg, default_float_dtype()), g); });
-  m.def("_randn", [=](const Shape& s, Generator* g, std::optional<DType> d, bool rg) { return randn(s, opts(d, rg, default_float_dtype()), g); });
-  m.def("_randint", [=](int64_t lo, int64_t hi, const Shape& s, Generator* g, std::optional<DType> d, bool rg) { return randint(lo, hi, s, opts(d, rg, DType::Int64), g); });
-  m.def("_randperm", [=](int64_t n, Generator* g, std::optional<DType> d, bool rg) { return randperm(n, opts(d, rg, DType::Int64), g); });
+  m.def("_linspace", [=](double a, double b, int64_t n, std::optional<DType> d, bool rg, const Dev& dev) { return linspace(a, b, n, opts(d, rg, default_float_dtype(), dev)); });
+  m.def("_eye", [=](int64_t n, std::optional<int64_t> mm, std::optional<DType> d, bool rg, const Dev& dev) { return eye(n, mm.value_or(n), opts(d, rg, default_float_dtype(), dev)); });
+  m.def("_rand", [=](const Shape& s, Generator* g, std::optional<DType> d, bool rg, const Dev& dev) { return rand(s, opts(d, rg, default_float_dtype(), dev), g); });
+  m.def("_randn", [=](const Shape& s, Generator* g, std::optional<DType> d, bool rg, const Dev& dev) { return randn(s, opts(d, rg, default_float_dtype(), dev), g); });
+  m.def("_randint", [=](int64_t lo, int64_t hi, const Shape& s, Generator* g, std::optional<DType> d, bool rg, const Dev& dev) { return randint(lo, hi, s, opts(d, rg, DType::Int64, dev), g); });
+  m.def("_randperm", [=](int64_t n, Generator* g, std::optional<DType> d, bool rg, const Dev& dev) { return randperm(n, opts(d, rg, DType::Int64, dev), g); });
   py::class_<Generator>(m, "Generator")
       .def(py::init<>())
       .def("manual_seed", [](Generator& g, uint64_t s) -> Generator& { g.manual_seed(s); return g; }, py::arg("seed"), py::return_value_policy::reference)
@@ -187,6 +197,18 @@ void bind_creation(py::module_& m) {
   m.def("_cpu_empty_cache", &cpu_empty_cache);
   m.def("_cuda_compiled", &cuda_compiled);
   m.def("_cuda_available", &cuda_available);
+  m.def("_cuda_device_count", &cuda_device_count);
+  m.def("_cuda_synchronize", &cuda_synchronize, py::call_guard<py::gil_scoped_release>());
+  m.def("_cuda_memory_stats", [](int device) {
+    const CudaMemoryStats s = cuda_memory_stats(device);
+    py::dict d;
+    d["allocated_bytes"] = s.allocated_bytes;
+    d["reserved_bytes"] = s.reserved_bytes;
+    d["peak_allocated_bytes"] = s.peak_allocated_bytes;
+    return d;
+  }, py::arg("device"));
+  m.def("_cuda_empty_cache", &cuda_empty_cache);
+  m.def("_cuda_generator", &cuda_generator, py::return_value_policy::reference);
   m.attr("__version__") = version();
 }
 

@@ -3,6 +3,7 @@
 #include "nativedl/ops/activation.h"
 #include "nativedl/ops/attention.h"
 #include "nativedl/ops/conv.h"
+#include "nativedl/ops/device.h"
 #include "nativedl/ops/dropout.h"
 #include "nativedl/ops/elementwise.h"
 #include "nativedl/ops/embedding.h"

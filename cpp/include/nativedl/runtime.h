@@ -11,9 +11,24 @@ int get_num_threads();
 const char* version();
 /// The kernel set picked at run time: "avx512", "avx2" or "scalar" (NATIVEDL_ISA overrides).
 const char* cpu_isa();
-/// Whether CUDA kernels were compiled in, and whether a device is usable.
+/// Whether CUDA kernels were compiled in, and whether a device is usable. Never throws:
+/// without a driver or a device, cuda_available() is false.
 bool cuda_compiled();
 bool cuda_available();
+/// Number of usable CUDA devices (0 without CUDA, a driver or a device).
+int cuda_device_count();
+/// Waits until every kernel and copy queued on the current CUDA device has finished.
+void cuda_synchronize();
+/// Bytes of device memory held by tensors, held by the caching allocator in all (in use and
+/// cached for reuse), and the most ever held by tensors, on one device. Zeros without CUDA.
+struct CudaMemoryStats {
+  size_t allocated_bytes = 0;
+  size_t reserved_bytes = 0;
+  size_t peak_allocated_bytes = 0;
+};
+CudaMemoryStats cuda_memory_stats(int device = 0);
+/// Returns the cached (unused) device blocks of every device to the driver.
+void cuda_empty_cache();
 
 /// Bytes of cached-size CPU blocks (>= 64 KiB) held by tensors, held in the cache for reuse,
 /// and the most ever held by tensors. Smaller blocks come from malloc and are not counted.

@@ -126,10 +126,17 @@ class Tensor {
   int64_t offset() const { return impl_->offset; }
   size_t element_size() const { return nd::element_size(impl_->dtype); }
   bool is_contiguous() const;
-  /// Address of the first element.
+  /// Address of the first element in host memory. A CUDA tensor throws here: CPU code never
+  /// reads a device pointer (an op without a CUDA kernel reports that instead of crashing).
   void* data_ptr() const {
+    if (impl_->storage->device.type != DeviceType::CPU) throw_not_on_host();
+    return device_data_ptr();
+  }
+  /// Address of the first element in the memory of the tensor's device (for CUDA kernels and copies).
+  void* device_data_ptr() const {
     return static_cast<char*>(impl_->storage->data) + impl_->offset * int64_t(element_size());
   }
+  bool is_cuda() const { return device().type == DeviceType::CUDA; }
   template <typename T> T* data() const {
     ND_CHECK(dtype_of<T>::value == dtype(), TypeError, "[data] tensor has dtype ",
              dtype_name(dtype()), ", not the requested ", dtype_name(dtype_of<T>::value));
@@ -169,6 +176,7 @@ class Tensor {
 
  private:
   std::shared_ptr<TensorImpl> impl_;
+  [[noreturn]] void throw_not_on_host() const;
 };
 
 /// Options for creation functions, PyTorch's keyword arguments.
@@ -180,6 +188,7 @@ struct TensorOptions {
   TensorOptions(DType d) : dtype(d) {}
   TensorOptions& with_dtype(DType d) { dtype = d; return *this; }
   TensorOptions& with_requires_grad(bool r) { requires_grad = r; return *this; }
+  TensorOptions& with_device(Device d) { device = d; return *this; }
 };
 
 /// A counter-based (Philox4x32-10) random generator: element i of a draw depends only on
@@ -201,6 +210,11 @@ class Generator {
 Generator& default_generator();
 /// Seeds the default generator.
 void manual_seed(uint64_t seed);
+/// The generator for random tensors created on CUDA devices (PyTorch keeps one per device;
+/// nativedl draws them on the host with this one and copies them over).
+Generator& cuda_generator();
+/// Parses "cpu", "cuda", "cuda:1"; `op` prefixes the error for anything else.
+Device parse_device(const std::string& s, const char* op);
 
 // Creation. Shapes are outermost first; dtype defaults as in PyTorch.
 Tensor empty(const Shape& shape, TensorOptions opt = {});
@@ -218,6 +232,7 @@ Tensor randn(const Shape& shape, TensorOptions opt = {}, Generator* gen = nullpt
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opt = {DType::Int64},
                Generator* gen = nullptr);
 Tensor randperm(int64_t n, TensorOptions opt = {DType::Int64}, Generator* gen = nullptr);
+/// Same shape, dtype and device as t.
 Tensor empty_like(const Tensor& t);
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);

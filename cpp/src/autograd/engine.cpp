@@ -280,11 +280,14 @@ class GraphTask {
   }
 
   TensorList execute(Node* node, TensorList& grads) {
-    bool any = false;
-    for (const Tensor& g : grads) any = any || g.defined();
-    if (!any) return {};
+    const Tensor* given = nullptr;
+    for (const Tensor& g : grads) if (given == nullptr && g.defined()) given = &g;
+    if (given == nullptr) return {};
+    // A node's outputs share one device: the missing gradients are zeros on the given one's.
+    const Device device = given->device();
     for (size_t i = 0; i < grads.size(); ++i)
-      if (!grads[i].defined()) grads[i] = zeros(node->outputs[i].shape, node->outputs[i].dtype);
+      if (!grads[i].defined())
+        grads[i] = zeros(node->outputs[i].shape, TensorOptions(node->outputs[i].dtype).with_device(device));
     TensorList out;
     {
       GradModeGuard mode(create_);

@@ -36,6 +36,23 @@ std::string Device::str() const {
   return index < 0 ? "cuda" : "cuda:" + std::to_string(index);
 }
 
+Device parse_device(const std::string& s, const char* op) {
+  const size_t colon = s.find(':');
+  const std::string type = s.substr(0, colon);
+  Device d;
+  if (type == "cuda") d.type = DeviceType::CUDA;
+  else ND_CHECK(type == "cpu", ValueError, "[", op, "] expected a device type 'cpu' or 'cuda', got '", s, "'");
+  if (colon != std::string::npos) {
+    const std::string idx = s.substr(colon + 1);
+    ND_CHECK(!idx.empty() && idx.find_first_not_of("0123456789") == std::string::npos, ValueError, "[", op,
+             "] invalid device index in '", s, "'");
+    d.index = std::stoi(idx);
+    ND_CHECK(d.type == DeviceType::CUDA || d.index == 0, ValueError, "[", op, "] the CPU device has index 0, got '", s, "'");
+    if (d.type == DeviceType::CPU) d.index = -1;
+  }
+  return d;
+}
+
 DType Scalar::natural_dtype() const {
   switch (kind_) {
     case Kind::Bool: return DType::Bool;

@@ -2,6 +2,7 @@
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "cpu/kernel_api.h"
+#include "cuda/runtime.h"
 #include "nativedl/nativedl.h"
 
 namespace nd {
@@ -22,10 +23,18 @@ bool Tensor::is_contiguous() const {
   return true;
 }
 
+void Tensor::throw_not_on_host() const {
+  throw Error(detail::cat("[cuda] not implemented for CUDA tensors: this op has no CUDA kernel "
+                          "and reached the CPU code with a tensor on ", device().str(), " (shape ",
+                          shape_str(shape()), ", ", dtype_name(dtype()), "); move its inputs with .cpu()"));
+}
+
 Scalar Tensor::item() const {
   ND_CHECK(numel() == 1, ValueError, "[item] a tensor with ", numel(), " elements (shape ",
            shape_str(shape()), ") cannot be converted to a Python number");
-  const void* p = data_ptr();
+  alignas(8) unsigned char host[8];  // the element, copied from device memory when it lives there
+  const void* p = is_cuda() ? host : data_ptr();
+  if (is_cuda()) cuda::copy_bytes(host, Device{}, device_data_ptr(), device(), element_size());
   switch (dtype()) {
     case DType::Bool: return Scalar(*static_cast<const bool*>(p));
     case DType::UInt8: return Scalar(int64_t(*static_cast<const uint8_t*>(p)));
@@ -94,7 +103,5 @@ bool Tensor::retains_grad() const { return impl_->autograd && impl_->autograd->r
 
 const char* version() { return NATIVEDL_VERSION; }
 const char* cpu_isa() { return cpu::isa_name(cpu::active_isa()); }
-bool cuda_compiled() { return false; }
-bool cuda_available() { return false; }
 
 }  // namespace nd

@@ -6,6 +6,7 @@
 
 #include "core/cpu_features.h"
 #include "cpu/kernel_api.h"
+#include "cuda/runtime.h"
 #include "nativedl/errors.h"
 
 namespace nd::cpu {
@@ -27,6 +28,7 @@ void register_all_kernels() {
     // The AVX2 file's own code may use AVX instructions: only run it on a CPU that has them.
     if (core::cpu_has_avx2_fma()) avx2::register_kernels();
     if (core::cpu_has_avx512()) avx512::register_kernels();
+    cuda::register_kernels();
   });
 }
 

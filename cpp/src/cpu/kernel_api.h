@@ -29,6 +29,8 @@ struct ElementwiseIter {
   int64_t strides[kMaxOperands][kMaxDims];
   char* data[kMaxOperands];
   DType dtypes[kMaxOperands];
+  Device devices[kMaxOperands];
+  const char* op = "";  // for error messages
 };
 
 /// Instruction sets with a compiled kernel set; the index into DispatchStub::fns.
@@ -36,8 +38,12 @@ enum class Isa : int { Scalar = 0, Avx2 = 1, Avx512 = 2 };
 constexpr int kNumIsas = 3;
 
 /// One function pointer per ISA; kernels register themselves, ops call through select(),
-/// which falls back to the next lower ISA with a kernel (avx512 -> avx2 -> scalar).
-template <typename Fn> struct DispatchStub { Fn fns[kNumIsas] = {}; };
+/// which falls back to the next lower ISA with a kernel (avx512 -> avx2 -> scalar). `cuda` is
+/// the CUDA backend's kernel for the same descriptor, when it has one (ops::launch picks).
+template <typename Fn> struct DispatchStub {
+  Fn fns[kNumIsas] = {};
+  Fn cuda = nullptr;
+};
 
 /// The ISA chosen at startup: the best the CPU supports, or NATIVEDL_ISA=scalar|avx2|avx512.
 Isa active_isa();

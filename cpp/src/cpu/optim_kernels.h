@@ -23,6 +23,7 @@ struct OptimBuffers {
   void* state[3] = {nullptr, nullptr, nullptr};
   int64_t numel = 0;
   DType dtype = DType::Float32;
+  Device device;  // of every buffer above
 };
 
 // Coefficients per rule. weight_decay is the coupled (L2) decay added to the gradient;

@@ -68,17 +68,17 @@ Tensor derivative_ops(ActOp op, const Tensor& x, const ActParams& p) {
 
 Tensor activation_backward(ActOp op, const Tensor& g, const Tensor& x, const ActParams& p) {
   if (grad_mode_enabled()) return g * derivative_ops(op, x, p);
-  Tensor gx = empty(x.shape(), x.dtype());
-  cpu::select(cpu::act_backward_stub)(ops::make_iter(gx, {to_dtype(g, x.dtype()), x}, "activation_backward"), op, p);
+  Tensor gx = empty_like(x);
+  ops::launch(cpu::act_backward_stub, ops::make_iter(gx, {to_dtype(g, x.dtype()), x}, "activation_backward"), op, p);
   return gx;
 }
 
 Tensor activation(ActOp op, const Tensor& x, const ActParams& p, const char* name, const char* grad_name) {
   check_floating_input(x, name);
-  Tensor out = empty(x.shape(), x.dtype());
+  Tensor out = empty_like(x);
   {
     NoGradGuard no_grad;
-    cpu::select(cpu::act_forward_stub)(ops::make_iter(out, {x}, name), op, p);
+    ops::launch(cpu::act_forward_stub, ops::make_iter(out, {x}, name), op, p);
   }
   if (autograd::any_requires_grad({&x})) {
     SavedTensor sx(x);
@@ -106,13 +106,14 @@ Tensor softmax_backward(const Tensor& g, const Tensor& y, int64_t d, bool log) {
     return log ? g - exp(y) * sum(g, dims, true) : y * (g - sum(g * y, dims, true));
   }
   const Tensor gc = contiguous(to_dtype(g, y.dtype())), yc = contiguous(y);
-  Tensor gx = empty(y.shape(), y.dtype());
+  const Device device = ops::common_device("softmax_backward", {&gc, &yc});
+  Tensor gx = empty_like(yc);
   cpu::SoftmaxArgs a = softmax_layout(yc, d);
-  a.x = yc.data_ptr();
-  a.grad = gc.data_ptr();
-  a.out = gx.data_ptr();
+  a.x = yc.device_data_ptr();
+  a.grad = gc.device_data_ptr();
+  a.out = gx.device_data_ptr();
   a.log = log;
-  cpu::select(cpu::softmax_backward_stub)(a);
+  ops::launch_on(device, "softmax_backward", cpu::softmax_backward_stub, a);
   return gx;
 }
 
@@ -121,14 +122,14 @@ Tensor softmax_op(const Tensor& x, int64_t dim, bool log) {
   check_floating_input(x, name);
   const int64_t d = core::wrap_dim(dim, std::max<int64_t>(x.dim(), 1), name);
   const Tensor xc = contiguous(x);
-  Tensor out = empty(x.shape(), x.dtype());
+  Tensor out = empty_like(xc);
   {
     NoGradGuard no_grad;
     cpu::SoftmaxArgs a = softmax_layout(xc, d);
-    a.x = xc.data_ptr();
-    a.out = out.data_ptr();
+    a.x = xc.device_data_ptr();
+    a.out = out.device_data_ptr();
     a.log = log;
-    cpu::select(cpu::softmax_forward_stub)(a);
+    ops::launch_on(x.device(), name, cpu::softmax_forward_stub, a);
   }
   if (autograd::any_requires_grad({&x})) {
     SavedTensor sy(out, 0);

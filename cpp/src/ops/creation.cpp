@@ -4,6 +4,7 @@
 
 #include "core/parallel.h"
 #include "core/philox.h"
+#include "cuda/runtime.h"
 #include "nativedl/nativedl.h"
 
 namespace nd {
@@ -43,12 +44,19 @@ Tensor scalar_tensor(Scalar value, DType dtype, bool wrapped) {
   return t;
 }
 
-Tensor empty_like(const Tensor& t) { return empty(t.shape(), t.dtype()); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype()); }
-Tensor full_like(const Tensor& t, Scalar value) { return full(t.shape(), value, t.dtype()); }
+static TensorOptions like(const Tensor& t) { return TensorOptions(t.dtype()).with_device(t.device()); }
+Tensor empty_like(const Tensor& t) { return empty(t.shape(), like(t)); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), like(t)); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape(), like(t)); }
+Tensor full_like(const Tensor& t, Scalar value) { return full(t.shape(), value, like(t)); }
 
+// Values computed on the host; tensors for a CUDA device are copied there afterwards.
 template <typename Fn> static Tensor generate(const Shape& shape, const TensorOptions& opt, Fn fn) {
+  if (opt.device.type != DeviceType::CPU) {
+    cuda::check_device(opt.device, "empty");
+    Tensor host = generate(shape, TensorOptions(opt).with_device({}).with_requires_grad(false), fn);
+    return finish(to_device(host, opt.device), opt);
+  }
   Tensor t = empty(shape, TensorOptions(opt).with_requires_grad(false));
   const int64_t n = t.numel();
   switch (t.dtype()) {
@@ -92,11 +100,16 @@ Tensor eye(int64_t n, int64_t m, TensorOptions opt) {
   return generate({n, m}, opt, [m](int64_t i) { return i / m == i % m ? 1.0 : 0.0; });
 }
 
+// Draws for a CUDA device come from its own generator, as in PyTorch (nd.cuda.manual_seed).
+static Generator& generator_for(Device device) {
+  return device.type == DeviceType::CUDA ? cuda_generator() : default_generator();
+}
+
 // Element i of a draw uses counter (offset + i / 4) lane i % 4 (floats) so it does not
 // depend on how the work is split across threads.
 Tensor rand(const Shape& shape, TensorOptions opt, Generator* gen) {
   ND_CHECK(is_floating(opt.dtype), TypeError, "[rand] dtype must be floating, got ", dtype_name(opt.dtype));
-  Generator& g = gen ? *gen : default_generator();
+  Generator& g = gen ? *gen : generator_for(opt.device);
   const uint64_t key = g.initial_seed(), base = g.advance(uint64_t(shape_numel(shape)) * 2);
   const bool dbl = opt.dtype == DType::Float64;
   return generate(shape, opt, [=](int64_t i) {
@@ -108,7 +121,7 @@ Tensor rand(const Shape& shape, TensorOptions opt, Generator* gen) {
 
 Tensor randn(const Shape& shape, TensorOptions opt, Generator* gen) {
   ND_CHECK(is_floating(opt.dtype), TypeError, "[randn] dtype must be floating, got ", dtype_name(opt.dtype));
-  Generator& g = gen ? *gen : default_generator();
+  Generator& g = gen ? *gen : generator_for(opt.device);
   const uint64_t key = g.initial_seed(), base = g.advance(uint64_t(shape_numel(shape)) * 4);
   // Box-Muller on two 53-bit uniforms per element.
   return generate(shape, opt, [=](int64_t i) {
@@ -121,7 +134,7 @@ Tensor randn(const Shape& shape, TensorOptions opt, Generator* gen) {
 
 Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opt, Generator* gen) {
   ND_CHECK(high > low, ValueError, "[randint] expected low < high, got low=", low, ", high=", high);
-  Generator& g = gen ? *gen : default_generator();
+  Generator& g = gen ? *gen : generator_for(opt.device);
   const uint64_t key = g.initial_seed(), base = g.advance(uint64_t(shape_numel(shape)) * 4);
   const uint64_t range = uint64_t(high - low);
   return generate(shape, opt, [=](int64_t i) {
@@ -133,7 +146,7 @@ Tensor randint(int64_t low, int64_t high, const Shape& shape, TensorOptions opt,
 
 Tensor randperm(int64_t n, TensorOptions opt, Generator* gen) {
   ND_CHECK(n >= 0, ValueError, "[randperm] n must be non-negative, got ", n);
-  Generator& g = gen ? *gen : default_generator();
+  Generator& g = gen ? *gen : generator_for(opt.device);
   const uint64_t key = g.initial_seed(), base = g.advance(uint64_t(n) * 4);
   std::vector<int64_t> perm(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) perm[size_t(i)] = i;
@@ -142,14 +155,22 @@ Tensor randperm(int64_t n, TensorOptions opt, Generator* gen) {
     const uint64_t x = (uint64_t(r.out[0]) << 32) | r.out[1];
     std::swap(perm[size_t(i)], perm[size_t(x % uint64_t(i + 1))]);
   }
-  return to_dtype(from_vector(perm, {n}), opt.dtype);
+  return to_device(to_dtype(from_vector(perm, {n}), opt.dtype), opt.device);
 }
 
 Generator& default_generator() {
   static Generator g;
   return g;
 }
-void manual_seed(uint64_t seed) { default_generator().manual_seed(seed); }
+Generator& cuda_generator() {
+  static Generator g;
+  return g;
+}
+// Seeds the CPU and the CUDA generators, as torch.manual_seed does.
+void manual_seed(uint64_t seed) {
+  default_generator().manual_seed(seed);
+  cuda_generator().manual_seed(seed);
+}
 
 template <typename T> Tensor from_vector(const std::vector<T>& data, const Shape& shape, bool requires_grad) {
   ND_CHECK(int64_t(data.size()) == shape_numel(shape), ValueError, "[tensor] ", data.size(),

@@ -72,12 +72,12 @@ static void check_no_internal_overlap(const Tensor& self, const char* op) {
 // ---------------------------------------------------------------- copies and casts
 
 static void raw_copy(const Tensor& dst, const Tensor& src) {
-  cpu::select(cpu::copy_stub)(ops::make_iter(dst, {src}, "copy_"));
+  ops::launch(cpu::copy_stub, ops::make_iter(dst, {src}, "copy_"));
 }
 
 Tensor to_dtype(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
-  Tensor out = empty(x.shape(), dtype);
+  Tensor out = empty(x.shape(), TensorOptions(dtype).with_device(x.device()));
   raw_copy(out, x);
   if (is_floating(dtype) && is_floating(x.dtype())) {
     const DType src = x.dtype();
@@ -87,7 +87,7 @@ Tensor to_dtype(const Tensor& x, DType dtype) {
 }
 
 Tensor clone(const Tensor& x) {
-  Tensor out = empty(x.shape(), x.dtype());
+  Tensor out = empty_like(x);
   raw_copy(out, x);
   record("CloneBackward0", {x}, {out}, [](const TensorList& g) { return TensorList{g[0]}; });
   return out;
@@ -125,7 +125,9 @@ static Tensor& assign_result(Tensor& self, const Tensor& result, const char* op)
   return self;
 }
 
-Tensor& copy_(Tensor& self, const Tensor& src) {
+Tensor& copy_(Tensor& self, const Tensor& src_in) {
+  // Across devices the values travel first (differentiably); the copy below is then local.
+  const Tensor src = src_in.device() == self.device() ? src_in : to_device(src_in, self.device());
   core::broadcast_shapes(self.shape(), src.shape(), "copy_");
   ND_CHECK(core::broadcast_shapes(self.shape(), src.shape(), "copy_") == self.shape(), ValueError,
            "[copy_] source of shape ", shape_str(src.shape()), " can't be broadcast to the destination shape ",
@@ -149,7 +151,7 @@ Tensor& copy_(Tensor& self, const Tensor& src) {
 
 Tensor& fill_(Tensor& self, Scalar value) {
   autograd::check_inplace(self, {}, "fill_");
-  cpu::select(cpu::fill_stub)(ops::make_iter(self, {}, "fill_"), value.to_double(), value.to_int());
+  ops::launch(cpu::fill_stub, ops::make_iter(self, {}, "fill_"), value.to_double(), value.to_int());
   self.bump_version();
   autograd::rebase_history(self, self.detach());
   return self;
@@ -223,8 +225,8 @@ DType unary_compute_dtype(UnaryOp op, const Tensor& x) {
 
 Tensor unary_forward(UnaryOp op, const Tensor& x_in) {
   const Tensor x = to_dtype(x_in, unary_compute_dtype(op, x_in));
-  Tensor out = empty(x.shape(), x.dtype());
-  cpu::select(cpu::unary_stub)(ops::make_iter(out, {x}, cpu::unary_op_name(op)), op);
+  Tensor out = empty_like(x);
+  ops::launch(cpu::unary_stub, ops::make_iter(out, {x}, cpu::unary_op_name(op)), op);
   return out;
 }
 
@@ -280,7 +282,7 @@ void check_operand_dtypes(BinaryOp op, const Tensor& a, const Tensor& b) {
 }
 
 bool any_true(const Tensor& mask) {
-  const Tensor m = contiguous(mask);
+  const Tensor m = contiguous(to_device(mask, Device{}));  // read on the host
   const bool* p = m.data<bool>();
   for (int64_t i = 0, n = m.numel(); i < n; ++i)
     if (p[i]) return true;
@@ -348,15 +350,14 @@ std::string grad_name(BinaryOp op) {
 Tensor binary_forward(BinaryOp op, const Tensor& a_in, const Tensor& b_in, DType compute, const Shape& shape) {
   const Tensor a = to_dtype(a_in, compute), b = to_dtype(b_in, compute);
   check_integer_operands(op, b);
-  Tensor out = empty(shape, cpu::binary_op_outputs_bool(op) ? DType::Bool : compute);
-  cpu::select(cpu::binary_stub)(ops::make_iter(out, {a, b}, cpu::binary_op_name(op)), op);
+  Tensor out = empty(shape, TensorOptions(cpu::binary_op_outputs_bool(op) ? DType::Bool : compute).with_device(a.device()));
+  ops::launch(cpu::binary_stub, ops::make_iter(out, {a, b}, cpu::binary_op_name(op)), op);
   return out;
 }
 
-Tensor binary_op(BinaryOp op, const Tensor& a, const Tensor& b) {
+Tensor binary_op(BinaryOp op, const Tensor& a_in, const Tensor& b_in) {
   const char* name = cpu::binary_op_name(op);
-  ND_CHECK(a.device() == b.device(), ValueError, "[", name, "] expected all tensors on the same device, got ",
-           a.device().str(), " and ", b.device().str());
+  const Tensor a = ops::scalar_to_device(a_in, b_in.device()), b = ops::scalar_to_device(b_in, a_in.device());
   const Shape shape = core::broadcast_shapes(a.shape(), b.shape(), name);
   check_operand_dtypes(op, a, b);
   const DType compute = binary_compute_dtype(op, result_type(a, b));
@@ -396,9 +397,9 @@ Tensor& binary_inplace(BinaryOp op, Tensor& self, const Tensor& other) {
   if (autograd_path || compute != self.dtype() || overlaps || cpu::binary_op_outputs_bool(op))
     return assign_result(self, binary_op(op, autograd_path ? clone(self) : self, overlaps ? clone(other) : other),
                          inplace_name.c_str());
-  const Tensor b = to_dtype(other, compute);
+  const Tensor b = to_dtype(ops::scalar_to_device(other, self.device()), compute);
   check_integer_operands(op, b);
-  cpu::select(cpu::binary_stub)(ops::make_iter(self, {self, b}, name), op);
+  ops::launch(cpu::binary_stub, ops::make_iter(self, {self, b}, name), op);
   self.bump_version();
   return self;
 }
@@ -445,11 +446,11 @@ Tensor operator/(const Tensor& a, Scalar b) { return div(a, b); }
 Tensor logical_not(const Tensor& x) { return eq(x, Scalar(false)); }
 Tensor isnan(const Tensor& x) { return ne(x, x); }
 Tensor isinf(const Tensor& x) {
-  if (!is_floating(x.dtype())) return zeros(x.shape(), DType::Bool);
+  if (!is_floating(x.dtype())) return zeros(x.shape(), TensorOptions(DType::Bool).with_device(x.device()));
   return eq(abs(x), Scalar(INFINITY));
 }
 Tensor isfinite(const Tensor& x) {
-  if (!is_floating(x.dtype())) return ones(x.shape(), DType::Bool);
+  if (!is_floating(x.dtype())) return ones(x.shape(), TensorOptions(DType::Bool).with_device(x.device()));
   return lt(abs(x), Scalar(INFINITY));
 }
 
@@ -459,10 +460,14 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Shape shape = core::broadcast_shapes(core::broadcast_shapes(cond.shape(), a.shape(), "where"),
                                              b.shape(), "where");
   const DType dt = result_type(a, b);
-  Tensor out = empty(shape, dt);
+  // 0-d CPU operands (Python numbers) follow the others to their device, as in binary ops.
+  const Device device = cond.is_cuda() ? cond.device() : a.is_cuda() ? a.device() : b.device();
+  Tensor out = empty(shape, TensorOptions(dt).with_device(device));
   {
     NoGradGuard no_grad;
-    cpu::select(cpu::where_stub)(ops::make_iter(out, {cond, to_dtype(a, dt), to_dtype(b, dt)}, "where"));
+    ops::launch(cpu::where_stub, ops::make_iter(out, {ops::scalar_to_device(cond, device),
+                                                      to_dtype(ops::scalar_to_device(a, device), dt),
+                                                      to_dtype(ops::scalar_to_device(b, device), dt)}, "where"));
   }
   if (is_floating(dt) && autograd::any_requires_grad({&a, &b})) {
     const Shape sa = a.shape(), sb = b.shape();

@@ -30,8 +30,9 @@ void check_int_index(const Tensor& idx, const char* op, const char* what) {
 
 // idx as a contiguous int64 tensor, negatives wrapped where allowed; raises IndexError on an
 // entry outside the dim before anything is written.
-Tensor checked_index(const Tensor& idx, int64_t size, const char* op, int64_t dim, bool allow_negative) {
+Tensor checked_index(const Tensor& idx_in, int64_t size, const char* op, int64_t dim, bool allow_negative) {
   NoGradGuard no_grad;
+  const Tensor idx = to_device(idx_in, Device{});  // checked on the host; a device index goes back after
   Tensor out = idx.dtype() == DType::Int64 ? clone(idx) : to_dtype(idx, DType::Int64);
   int64_t* p = out.data<int64_t>();
   const int64_t lo = allow_negative ? -size : 0;
@@ -40,7 +41,7 @@ Tensor checked_index(const Tensor& idx, int64_t size, const char* op, int64_t di
              dim, " with size ", size);
     if (p[i] < 0) p[i] += size;
   }
-  return out;
+  return to_device(out, idx_in.device());
 }
 
 // The indexed dims of x, the broadcast index shape and the element offsets of each index
@@ -336,7 +337,7 @@ void scatter_into(Tensor& self, const DimIndex& di, const Tensor& src, bool accu
   const Tensor s = src.dim() == 0 ? expand(src, di.index.shape()) : restride(src, di.index, di.d, false);
   const Tensor target = restride(self, di.index, di.d, true);
   const int64_t stride = self.dim() > 0 ? self.strides()[size_t(di.d)] : 0;  // self's, not the input's
-  cpu::select(cpu::scatter_dim_stub)(ops::make_iter(target, {s, di.index}, op),
+  ops::launch(cpu::scatter_dim_stub, ops::make_iter(target, {s, di.index}, op),
                                      stride * int64_t(self.element_size()), accumulate);
 }
 
@@ -391,15 +392,15 @@ Tensor& scatter_inplace(Tensor& x, int64_t dim, const Tensor& index, const Tenso
 
 Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const DimIndex di = dim_index(x, dim, index, nullptr, "gather");
-  Tensor out = empty(index.shape(), x.dtype());
+  Tensor out = empty(index.shape(), TensorOptions(x.dtype()).with_device(x.device()));
   if (out.numel() > 0)
-    cpu::select(cpu::gather_dim_stub)(ops::make_iter(out, {restride(x, di.index, di.d, true), di.index}, "gather"),
+    ops::launch(cpu::gather_dim_stub, ops::make_iter(out, {restride(x, di.index, di.d, true), di.index}, "gather"),
                                       di.stride * int64_t(x.element_size()));
   if (is_floating(x.dtype())) {
     const Shape shape = x.shape();
     const int64_t d = di.d;
     record("GatherBackward0", {x}, {out}, [shape, d, index](const TensorList& g) {
-      return TensorList{scatter_add(zeros(shape, g[0].dtype()), d, index, g[0])};
+      return TensorList{scatter_add(zeros(shape, TensorOptions(g[0].dtype()).with_device(g[0].device())), d, index, g[0])};
     });
   }
   return out;

@@ -1,5 +1,7 @@
 #include "ops/iter.h"
 
+#include "nativedl/nativedl.h"
+
 
 namespace nd::ops {
 
@@ -10,6 +12,7 @@ cpu::ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> 
   ND_CHECK(nd <= cpu::kMaxDims, ValueError, "[", op, "] tensors of more than ", cpu::kMaxDims,
            " dims are not supported, got ", nd);
   it.noperands = int(inputs.size()) + 1;
+  it.op = op;
   it.numel = out.numel();
   // Element strides of every operand broadcast to out's shape (0 along broadcast dims).
   int64_t strides[cpu::kMaxOperands][cpu::kMaxDims];
@@ -23,8 +26,9 @@ cpu::ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> 
       const int td = d - off;
       strides[k][d] = td < 0 || (t.shape()[size_t(td)] == 1 && shape[size_t(d)] != 1) ? 0 : t.strides()[size_t(td)];
     }
-    it.data[k] = static_cast<char*>(t.data_ptr());
+    it.data[k] = static_cast<char*>(t.device_data_ptr());
     it.dtypes[k] = t.dtype();
+    it.devices[k] = t.device();
   }
   // Innermost first; drop size-1 dims; merge a dim into the one inside it when every
   // operand steps over both as one.
@@ -43,6 +47,33 @@ cpu::ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> 
     ++it.ndim;
   }
   return it;
+}
+
+Device iter_device(const cpu::ElementwiseIter& it, bool has_cuda_kernel) {
+  const Device d = it.devices[0];
+  for (int k = 0; k < it.noperands; ++k)
+    ND_CHECK(it.devices[k].type != DeviceType::CUDA || has_cuda_kernel, Error, "[", it.op,
+             "] not implemented for CUDA tensors");
+  for (int k = 1; k < it.noperands; ++k)
+    ND_CHECK(it.devices[k] == d, Error, "[", it.op, "] expected all tensors to be on the same device, but found "
+             "at least two devices, ", d.str(), " and ", it.devices[k].str());
+  return d;
+}
+
+Device common_device(const char* op, std::initializer_list<const Tensor*> tensors) {
+  const Tensor* first = nullptr;
+  for (const Tensor* t : tensors) {
+    if (t == nullptr || !t->defined()) continue;
+    if (first == nullptr) first = t;
+    ND_CHECK(t->device() == first->device(), Error, "[", op, "] expected all tensors to be on the same device, but "
+             "found at least two devices, ", first->device().str(), " and ", t->device().str());
+  }
+  return first ? first->device() : Device{};
+}
+
+Tensor scalar_to_device(const Tensor& t, Device device) {
+  if (t.dim() != 0 || t.device() == device || t.device().type != DeviceType::CPU) return t;
+  return to_device(t, device);
 }
 
 }  // namespace nd::ops

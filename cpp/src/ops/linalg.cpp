@@ -9,6 +9,7 @@
 #include "core/shape.h"
 #include "cpu/gemm.h"
 #include "nativedl/nativedl.h"
+#include "ops/iter.h"
 
 namespace nd {
 
@@ -80,7 +81,8 @@ Tensor as_batched(const Tensor& t) { return t.dim() == 3 ? t : unsqueeze(t, 0); 
 Tensor gemm_forward(const Tensor& a, const Tensor& b, const Tensor& input, Scalar beta, Scalar alpha,
                     const Shape& out_shape) {
   const int64_t batch = a.size(0), m = a.size(1), k = a.size(2), n = b.size(2);
-  Tensor out = empty(out_shape, a.dtype());
+  const Device device = ops::common_device("matmul", {&a, &b, &input});
+  Tensor out = empty(out_shape, TensorOptions(a.dtype()).with_device(device));
   const bool use_input = input.defined() && beta.to_double() != 0.0;
   if (use_input) copy_(out, input);
   cpu::GemmArgs g;
@@ -88,10 +90,10 @@ Tensor gemm_forward(const Tensor& a, const Tensor& b, const Tensor& input, Scala
   g.batch = batch, g.m = m, g.n = n, g.k = k;
   g.alpha = alpha.to_double();
   g.beta = use_input ? beta.to_double() : 0.0;
-  g.a = a.data_ptr(), g.a_bs = a.stride(0), g.a_rs = a.stride(1), g.a_cs = a.stride(2);
-  g.b = b.data_ptr(), g.b_bs = b.stride(0), g.b_rs = b.stride(1), g.b_cs = b.stride(2);
-  g.c = out.data_ptr(), g.c_bs = m * n, g.c_rs = n, g.c_cs = 1;
-  if (out.numel() > 0) cpu::gemm(g);
+  g.a = a.device_data_ptr(), g.a_bs = a.stride(0), g.a_rs = a.stride(1), g.a_cs = a.stride(2);
+  g.b = b.device_data_ptr(), g.b_bs = b.stride(0), g.b_rs = b.stride(1), g.b_cs = b.stride(2);
+  g.c = out.device_data_ptr(), g.c_bs = m * n, g.c_rs = n, g.c_cs = 1;
+  if (out.numel() > 0) ops::launch_on(device, "matmul", cpu::gemm_stub, g);
   return out;
 }
 

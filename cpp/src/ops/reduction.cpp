@@ -8,6 +8,7 @@
 #include "core/shape.h"
 #include "cpu/reduce_kernels.h"
 #include "nativedl/nativedl.h"
+#include "ops/iter.h"
 
 namespace nd {
 
@@ -93,10 +94,16 @@ Layout reduce_layout(const Tensor& x, const std::vector<bool>& mask) {
   return l;
 }
 
+const char* reduce_name(ReduceKind kind) {
+  static const char* names[] = {"sum", "prod", "max", "min", "all", "any", "var"};
+  return names[int(kind)];
+}
+
+// out and out_index are on l.src's device (outputs are allocated with like()).
 void run_reduce(ReduceKind kind, const Layout& l, void* out, int64_t* out_index, double correction = 0) {
   if (l.outer * l.inner == 0) return;
   cpu::ReduceArgs a;
-  a.in = l.src.data_ptr();
+  a.in = l.src.device_data_ptr();
   a.out = out;
   a.out_index = out_index;
   a.dtype = l.src.dtype();
@@ -104,8 +111,11 @@ void run_reduce(ReduceKind kind, const Layout& l, void* out, int64_t* out_index,
   a.len = l.len;
   a.inner = l.inner;
   a.correction = correction;
-  cpu::select(cpu::reduce_stub)(a, kind);
+  ops::launch_on(l.src.device(), reduce_name(kind), cpu::reduce_stub, a, kind);
 }
+
+// Options for an output of x's reduction: `dtype` on x's device.
+TensorOptions like(const Tensor& x, DType dtype) { return TensorOptions(dtype).with_device(x.device()); }
 
 // g (shaped like the reduced output) broadcast back over the input's shape.
 Tensor expand_grad(const Tensor& g, const Shape& kept_shape, const Shape& in_shape) {
@@ -128,15 +138,15 @@ Tensor sum_like(ReduceKind kind, const char* op, const Tensor& x_in, const std::
   const Tensor x = is_floating(result) ? to_dtype(x_in, result) : x_in;
   ND_CHECK(is_floating(result) || !is_floating(x.dtype()), TypeError, "[", op, "] can't reduce a ",
            dtype_name(x.dtype()), " input into dtype ", dtype_name(result));
-  Tensor acc = empty(reduced_shape(x, mask, keepdim), is_floating(result) ? result : DType::Int64);
-  run_reduce(kind, reduce_layout(x, mask), acc.data_ptr(), nullptr);
+  Tensor acc = empty(reduced_shape(x, mask, keepdim), like(x, is_floating(result) ? result : DType::Int64));
+  run_reduce(kind, reduce_layout(x, mask), acc.device_data_ptr(), nullptr);
   return to_dtype(acc, result);
 }
 
 // max/min/amax/amin values over `mask`, no autograd.
 Tensor extreme_values(const Tensor& x, const std::vector<bool>& mask, bool keepdim, bool is_max) {
-  Tensor out = empty(reduced_shape(x, mask, keepdim), x.dtype());
-  run_reduce(is_max ? ReduceKind::Max : ReduceKind::Min, reduce_layout(x, mask), out.data_ptr(), nullptr);
+  Tensor out = empty(reduced_shape(x, mask, keepdim), like(x, x.dtype()));
+  run_reduce(is_max ? ReduceKind::Max : ReduceKind::Min, reduce_layout(x, mask), out.device_data_ptr(), nullptr);
   return out;
 }
 
@@ -180,11 +190,11 @@ std::tuple<Tensor, Tensor> max_min_dim(const Tensor& x, int64_t dim, bool keepdi
   const std::vector<bool> mask = reduced_mask(x, {dim}, op);
   check_nonempty(x, mask, false, op);
   const Shape out_shape = reduced_shape(x, mask, keepdim);
-  Tensor values = empty(out_shape, x.dtype()), indices = empty(out_shape, DType::Int64);
+  Tensor values = empty(out_shape, like(x, x.dtype())), indices = empty(out_shape, like(x, DType::Int64));
   {
     NoGradGuard no_grad;
-    run_reduce(is_max ? ReduceKind::Max : ReduceKind::Min, reduce_layout(x, mask), values.data_ptr(),
-               indices.data<int64_t>());
+    run_reduce(is_max ? ReduceKind::Max : ReduceKind::Min, reduce_layout(x, mask), values.device_data_ptr(),
+               static_cast<int64_t*>(indices.device_data_ptr()));
   }
   if (is_floating(x.dtype()) && autograd::any_requires_grad({&x})) {
     const Shape in_shape = x.shape(), kept = reduced_shape(x, mask, true);
@@ -195,7 +205,7 @@ std::tuple<Tensor, Tensor> max_min_dim(const Tensor& x, int64_t dim, bool keepdi
       Shape pos_shape(in_shape.size(), 1);
       pos_shape[size_t(d)] = in_shape[size_t(d)];
       const Tensor pos = reshape(arange(Scalar(int64_t(0)), Scalar(in_shape[size_t(d)]), Scalar(int64_t(1)),
-                                        TensorOptions(DType::Int64)), pos_shape);
+                                        like(g[0], DType::Int64)), pos_shape);
       const Tensor hit = eq(pos, reshape(indices, kept));
       const Tensor gf = expand_grad(g[0], kept, in_shape);
       return TensorList{where(hit, gf, zeros_like(gf))};
@@ -209,24 +219,25 @@ Tensor arg_extreme(const Tensor& x, std::optional<int64_t> dim, bool keepdim, bo
   const std::vector<bool> mask = reduced_mask(src, dim ? std::vector<int64_t>{*dim} : std::vector<int64_t>{}, op);
   check_nonempty(x, dim ? mask : std::vector<bool>(size_t(x.dim()), true), !dim, op);
   Tensor idx = empty(dim ? reduced_shape(src, mask, keepdim) : Shape(size_t(keepdim ? x.dim() : 0), 1),
-                     DType::Int64);
+                     like(x, DType::Int64));
   NoGradGuard no_grad;
-  run_reduce(is_max ? ReduceKind::Max : ReduceKind::Min, reduce_layout(src, mask), nullptr, idx.data<int64_t>());
+  run_reduce(is_max ? ReduceKind::Max : ReduceKind::Min, reduce_layout(src, mask), nullptr,
+             static_cast<int64_t*>(idx.device_data_ptr()));
   return idx;
 }
 
 Tensor logical_reduce(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, bool is_all) {
   const std::vector<bool> mask = reduced_mask(x, dims, is_all ? "all" : "any");
-  Tensor out = empty(reduced_shape(x, mask, keepdim), DType::Bool);
+  Tensor out = empty(reduced_shape(x, mask, keepdim), like(x, DType::Bool));
   NoGradGuard no_grad;
-  run_reduce(is_all ? ReduceKind::All : ReduceKind::Any, reduce_layout(x, mask), out.data_ptr(), nullptr);
+  run_reduce(is_all ? ReduceKind::All : ReduceKind::Any, reduce_layout(x, mask), out.device_data_ptr(), nullptr);
   return x.dtype() == DType::UInt8 ? to_dtype(out, DType::UInt8) : out;
 }
 
 // Variance over mask (no autograd) and its degrees of freedom.
 Tensor variance(const Tensor& x, const std::vector<bool>& mask, double correction, bool keepdim) {
-  Tensor out = empty(reduced_shape(x, mask, keepdim), x.dtype());
-  run_reduce(ReduceKind::Var, reduce_layout(x, mask), out.data_ptr(), nullptr, correction);
+  Tensor out = empty(reduced_shape(x, mask, keepdim), like(x, x.dtype()));
+  run_reduce(ReduceKind::Var, reduce_layout(x, mask), out.device_data_ptr(), nullptr, correction);
   return out;
 }
 

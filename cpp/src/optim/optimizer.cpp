@@ -89,7 +89,10 @@ void Optimizer::load_state(const std::vector<ParamState>& states) {
     ParamState copied;
     for (const auto& [key, value] : states[i]) {
       // Scalars (step, mu_product) keep PyTorch's float32 0-d form; buffers take the parameter's dtype.
-      Tensor t = empty(value.shape(), TensorOptions(is_scalar_state(key) ? DType::Float32 : params[i]->dtype()));
+      // Buffers live on the parameter's device; the step count stays on the CPU, as PyTorch's.
+      const bool scalar = is_scalar_state(key);
+      Tensor t = empty(value.shape(), TensorOptions(scalar ? DType::Float32 : params[i]->dtype())
+                                          .with_device(scalar ? Device{} : params[i]->device()));
       copy_(t, value);
       copied[key] = t;
     }
@@ -101,7 +104,8 @@ void Optimizer::load_state(const std::vector<ParamState>& states) {
 
 Tensor& state_buffer(ParamState& state, const char* key, const Tensor& param, double fill) {
   auto it = state.find(key);
-  if (it == state.end()) it = state.emplace(key, full(param.shape(), fill, TensorOptions(param.dtype()))).first;
+  if (it == state.end())
+    it = state.emplace(key, full(param.shape(), fill, TensorOptions(param.dtype()).with_device(param.device()))).first;
   return it->second;
 }
 
@@ -116,12 +120,14 @@ double increment_step(ParamState& state) {
 
 cpu::OptimBuffers buffers(Tensor& param, const Tensor& grad, std::initializer_list<Tensor*> state) {
   cpu::OptimBuffers b;
-  b.param = param.data_ptr();
-  b.grad = grad.data_ptr();
+  b.device = ops::common_device("optimizer.step", {&param, &grad});
+  b.param = param.device_data_ptr();
+  b.grad = grad.device_data_ptr();
   int k = 0;
   for (Tensor* t : state) {
     if (t != nullptr) {
-      b.state[k] = t->data_ptr();
+      ops::common_device("optimizer.step", {&param, t});
+      b.state[k] = t->device_data_ptr();
       t->bump_version();
     }
     ++k;

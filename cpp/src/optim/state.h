@@ -7,6 +7,7 @@
 
 #include "cpu/optim_kernels.h"
 #include "nativedl/optim.h"
+#include "ops/iter.h"
 
 namespace nd::optim {
 
@@ -27,10 +28,10 @@ void check_option(bool ok, const char* optimizer, const char* option, double val
 /// Both betas in [0, 1).
 void check_betas(const std::tuple<double, double>& betas, const char* optimizer);
 
-/// Runs the active ISA's kernel from `stub`.
+/// Runs the kernel from `stub` for the buffers' device (the active ISA's on the CPU).
 template <typename Coef>
 void run_kernel(const cpu::DispatchStub<cpu::OptimKernel<Coef>>& stub, const cpu::OptimBuffers& b, const Coef& c) {
-  cpu::select(stub)(b, c);
+  ops::launch_on(b.device, "optimizer.step", stub, b, c);
 }
 
 }  // namespace nd::optim

@@ -5,6 +5,7 @@ import numpy as np
 
 from ... import _C
 from ..._C import Tensor
+from ..._device import device
 from ...autograd import no_grad
 from ..parameter import Buffer, Parameter
 
@@ -265,18 +266,29 @@ class Module:
         return self
 
     def to(self, *args, **kwargs):
-        """to(dtype), to(device) or both; floating parameters and buffers change dtype."""
-        target = kwargs.get("dtype")
-        for a in args + tuple(v for k, v in kwargs.items() if k == "device"):
+        """to(device), to(dtype), to(device, dtype) or to(tensor): parameters and buffers move to the
+        device; floating ones change dtype. Parameters keep their identity (an optimizer built
+        before the move keeps working)."""
+        target, dev = kwargs.get("dtype"), kwargs.get("device")
+        for a in args:
             if isinstance(a, _C.dtype):
                 target = a
-            elif str(a) not in ("cpu", "cpu:0"):
-                raise ValueError(f"[Module.to] device {a!r} is not available in this build (CPU only)")
-        if target is None:
-            return self
-        if not target.is_floating_point:
+            elif isinstance(a, _C.Tensor):
+                target, dev = a.dtype, a.device
+            else:
+                dev = a
+        if target is not None and not target.is_floating_point:
             raise TypeError(f"[Module.to] nn.Module.to only accepts floating point dtypes, got {target}")
-        return self._apply_to_tensors(lambda t: t.to(target) if t.dtype.is_floating_point else t)
+        if dev is not None:
+            dev = device(dev)
+        if target is None and dev is None:
+            return self
+
+        def convert(t):
+            if dev is not None:
+                t = t.to(dev)
+            return t.to(target) if target is not None and t.dtype.is_floating_point else t
+        return self._apply_to_tensors(convert)
 
     def float(self):
         return self.to(_C.dtype.float32)
@@ -284,8 +296,11 @@ class Module:
     def double(self):
         return self.to(_C.dtype.float64)
 
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else f"cuda:{device}" if isinstance(device, int) else device)
+
     def cpu(self):
-        return self
+        return self.to("cpu")
 
     # ------------------------------------------------------------------ state
     def state_dict(self, destination=None, prefix="", keep_vars=False):

@@ -1,0 +1,42 @@
+// The CUDA runtime as the rest of the core sees it: plain C++ (no CUDA headers), so ops and
+// storage compile the same with or without the backend. runtime.cu implements it with the
+// CUDA runtime; disabled.cpp, compiled instead when the backend is off, reports its absence.
+#pragma once
+#include <cstddef>
+
+#include "nativedl/dtype.h"
+
+namespace nd::cuda {
+
+/// Throws a clear nd::Error when `device` cannot hold tensors: a build without CUDA, no
+/// driver or device, or an index past the device count. `op` prefixes the message.
+void check_device(Device device, const char* op);
+/// `device` with a concrete index (cuda -> cuda:<current device>).
+Device resolve(Device device);
+/// At least `nbytes` of device memory from the caching allocator; *capacity receives the
+/// block's size class, which free() needs back.
+void* alloc(size_t nbytes, int device, size_t* capacity);
+/// Returns a block to its size-class free list (no CUDA call: safe at any time).
+void free(void* p, size_t capacity, int device);
+/// Copies nbytes between any two devices. Copies to the host return when the data is there;
+/// copies from the host return when the source may be reused; device-to-device copies are
+/// queued on the default stream behind earlier kernels.
+void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes);
+
+/// Makes a CUDA device current for a scope (kernels launch on the current device); a CPU
+/// device leaves everything as it is.
+class DeviceScope {
+ public:
+  explicit DeviceScope(Device device);
+  ~DeviceScope();
+  DeviceScope(const DeviceScope&) = delete;
+  DeviceScope& operator=(const DeviceScope&) = delete;
+ private:
+  int previous_ = -1;
+};
+
+/// Fills the `cuda` slot of the dispatch stubs that have a CUDA kernel (nothing without the
+/// backend); cpu::register_all_kernels() calls it once.
+void register_kernels();
+
+}  // namespace nd::cuda

@@ -1,0 +1,249 @@
+"""The device model and the CUDA backend. The first part runs everywhere (device parsing, the
+nd.cuda module, clear errors without a GPU); the tests taking the `cuda` fixture need a GPU
+and are skipped without one (NATIVEDL_TEST_DEVICE=cuda makes a missing GPU an error)."""
+import numpy as np
+import pytest
+
+import nativedl as nd
+import nativedl.nn as nn
+import nativedl.nn.functional as F
+
+from cuda_device import cuda  # noqa: F401  (fixture)
+
+
+# ---------------------------------------------------------------- everywhere
+
+def test_device_parsing():
+    assert str(nd.device("cpu")) == "cpu" and nd.device("cpu").index is None
+    d = nd.device("cuda:1")
+    assert (d.type, d.index, str(d)) == ("cuda", 1, "cuda:1")
+    assert nd.device("cuda", 0) == nd.device("cuda:0") == "cuda:0"
+    assert nd.device(0) == nd.device("cuda:0")
+    assert nd.device(nd.device("cuda")) == nd.device("cuda") and nd.device("cuda").index is None
+    assert repr(nd.device("cuda:0")) == "device(type='cuda', index=0)"
+    assert len({nd.device("cuda:0"), nd.device("cuda", 0)}) == 1
+
+
+@pytest.mark.parametrize("bad,err", [("tpu", ValueError), ("cuda:x", ValueError), ("cuda:-1", ValueError),
+                                     ("cpu:1", ValueError), (1.5, TypeError)])
+def test_device_parsing_errors(bad, err):
+    with pytest.raises(err, match=r"\[device\]"):
+        nd.device(bad)
+    with pytest.raises(ValueError, match=r"\[device\]"):
+        nd.device("cuda", -2)
+
+
+def test_cuda_module_never_raises_on_queries():
+    assert isinstance(nd.cuda.is_available(), bool)
+    assert nd.cuda.device_count() >= 0
+    assert nd.cuda.is_available() == (nd.cuda.device_count() > 0)
+    assert nd.cuda.is_compiled() == (nd.__build_info__["cuda"] == "on")
+    assert nd.__build_info__["cuda"] in ("on", "off")
+    assert nd.cuda.memory_allocated() >= 0 and nd.cuda.memory_reserved() >= nd.cuda.memory_allocated()
+    nd.cuda.empty_cache()
+    nd.cuda.manual_seed(3)
+    assert nd.cuda.initial_seed() == 3
+
+
+def test_cpu_tensors_report_their_device():
+    t = nd.ones(2, 3)
+    assert t.device == nd.device("cpu") and t.device.type == "cpu" and not t.is_cuda
+    assert t.cpu() is t and t.to("cpu") is t and t.to(nd.device("cpu")) is t
+    assert t.to("cpu", nd.float64).dtype == nd.float64
+    assert t.to(device="cpu", dtype=nd.int64).dtype == nd.int64
+
+
+@pytest.mark.parametrize("make", [
+    lambda d: nd.empty(2, device=d), lambda d: nd.zeros(2, device=d), lambda d: nd.ones(2, device=d),
+    lambda d: nd.full((2,), 1.5, device=d), lambda d: nd.arange(3, device=d), lambda d: nd.linspace(0, 1, 3, device=d),
+    lambda d: nd.eye(2, device=d), lambda d: nd.rand(2, device=d), lambda d: nd.randn(2, device=d),
+    lambda d: nd.randint(0, 5, (2,), device=d), lambda d: nd.randperm(4, device=d),
+    lambda d: nd.tensor([1.0, 2.0], device=d), lambda d: nd.as_tensor(np.ones(2), device=d)])
+def test_creation_takes_device(make):
+    for d in ("cpu", nd.device("cpu")):
+        assert make(d).device == nd.device("cpu")
+    with pytest.raises(ValueError, match=r"\[device\]"):
+        make("gpu")
+
+
+def test_like_functions_keep_the_device():
+    x = nd.ones(2, 2, dtype=nd.float64)
+    for f in (nd.empty_like, nd.zeros_like, nd.ones_like, nd.rand_like, nd.randn_like):
+        assert f(x).device == x.device and f(x).dtype == nd.float64
+    assert nd.full_like(x, 2.0).device == x.device
+    assert x.new_zeros(3).device == x.device
+
+
+needs_no_gpu = pytest.mark.skipif(nd.cuda.is_available(), reason="checks the errors of a machine without a GPU")
+
+
+@needs_no_gpu
+def test_without_a_gpu_cuda_requests_raise_clearly():
+    t = nd.ones(2)
+    for attempt in (lambda: t.cuda(), lambda: t.to("cuda"), lambda: t.to("cuda:0"), lambda: nd.zeros(2, device="cuda"),
+                    lambda: nd.randn(2, device="cuda"), lambda: nd.tensor([1], device="cuda:0")):
+        with pytest.raises(RuntimeError, match=r"device cuda(:0)? is not available"):
+            attempt()
+    with pytest.raises(RuntimeError, match="cuda.synchronize"):
+        nd.cuda.synchronize()
+
+
+@needs_no_gpu
+def test_without_a_gpu_module_cuda_raises_and_leaves_the_module_unchanged():
+    net = nn.Linear(3, 2)
+    before = net.weight.detach().clone()
+    with pytest.raises(RuntimeError, match="not available"):
+        net.cuda()
+    assert net.weight.device == nd.device("cpu")
+    np.testing.assert_array_equal(net.weight.detach().numpy(), before.numpy())
+    assert net.to("cpu") is net and net.cpu() is net
+
+
+# ---------------------------------------------------------------- with a GPU
+
+def test_round_trip_and_properties(cuda):
+    x = nd.arange(12, dtype=nd.float32).reshape(3, 4)
+    y = x.cuda()
+    assert y.is_cuda and y.device == nd.device("cuda:0") and y.shape == (3, 4)
+    assert y.to("cuda") is y
+    back = y.cpu()
+    assert not back.is_cuda
+    np.testing.assert_array_equal(back.numpy(), x.numpy())
+    np.testing.assert_array_equal(x.t().cuda().cpu().numpy(), x.numpy().T)  # a strided source
+    assert y[1, 2].item() == 6.0 and "device='cuda:0'" in repr(y)
+    assert y.tolist() == x.tolist()
+
+
+def test_numpy_of_a_cuda_tensor_raises_like_pytorch(cuda):
+    y = nd.ones(2, device="cuda")
+    with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
+        y.numpy()
+    with pytest.raises((TypeError, BufferError), match=r"Tensor\.cpu\(\)"):
+        np.asarray(y)
+
+
+def test_creation_on_cuda_matches_the_cpu(cuda):
+    assert nd.zeros(2, 3, device="cuda").cpu().tolist() == [[0.0] * 3] * 2
+    assert nd.full((2,), 7, device="cuda").cpu().tolist() == [7, 7]
+    assert nd.arange(5, device="cuda").cpu().tolist() == list(range(5))
+    nd.manual_seed(5)
+    a = nd.randn(100, device="cuda").cpu()
+    nd.manual_seed(5)
+    b = nd.randn(100)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())  # same seed, same Philox stream
+    nd.cuda.manual_seed(9)
+    c = nd.rand(10, device="cuda").cpu()
+    nd.cuda.manual_seed(9)
+    np.testing.assert_array_equal(c.numpy(), nd.rand(10, device="cuda").cpu().numpy())
+
+
+def test_mixing_devices_names_both(cuda):
+    a, b = nd.ones(3), nd.ones(3, device="cuda")
+    with pytest.raises(RuntimeError, match=r"\[add\] expected all tensors to be on the same device.*cpu.*cuda:0"):
+        a + b
+    with pytest.raises(RuntimeError, match=r"\[matmul\].*same device"):
+        nd.ones(2, 2) @ nd.ones(2, 2, device="cuda")
+    # A Python number or a 0-d CPU tensor combines with a CUDA tensor, as in PyTorch.
+    assert (b + 1).cpu().tolist() == [2.0] * 3 and (b * nd.tensor(2.0)).cpu().tolist() == [2.0] * 3
+
+
+def test_ops_without_a_cuda_kernel_raise_clearly(cuda):
+    y = nd.ones(2, 3, device="cuda")
+    with pytest.raises(RuntimeError, match="not implemented for CUDA tensors"):
+        nd.cumsum(y, 1)
+    with pytest.raises(RuntimeError, match=r"\[var\] not implemented for CUDA tensors"):
+        y.var()
+
+
+def test_elementwise_reductions_softmax_and_matmul_match_the_cpu(cuda):
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((5, 1, 7)).astype(np.float32)
+    b = rng.standard_normal((4, 7)).astype(np.float32)
+    ta, tb = nd.from_numpy(a), nd.from_numpy(b)
+    ca, cb = ta.cuda(), tb.cuda()
+    for f in (lambda x, y: x + y, lambda x, y: x * y - y, lambda x, y: nd.maximum(x, y), lambda x, y: (x > y),
+              lambda x, y: nd.where(x > 0, x, y), lambda x, y: x.exp().sigmoid() / (y.abs() + 1)):
+        np.testing.assert_allclose(f(ca, cb).cpu().numpy(), f(ta, tb).numpy(), rtol=1e-5, atol=1e-6)
+    x = rng.standard_normal((6, 300)).astype(np.float32)
+    tx, cx = nd.from_numpy(x), nd.from_numpy(x).cuda()
+    for f in (lambda t: t.sum(), lambda t: t.sum(1), lambda t: t.sum(0), lambda t: t.mean(1), lambda t: t.amax(0),
+              lambda t: t.max(1)[1], lambda t: t.argmin(), lambda t: (t > 0).all(1), lambda t: F.softmax(t, 1),
+              lambda t: F.log_softmax(t, 0), lambda t: t @ t.t(), lambda t: nd.bmm(t.reshape(2, 3, 300),
+                                                                              t.reshape(2, 300, 3))):
+        np.testing.assert_allclose(f(cx).cpu().numpy(), f(tx).numpy(), rtol=1e-4, atol=1e-4)
+    m = rng.standard_normal((130, 70)).astype(np.float64)
+    n = rng.standard_normal((70, 90)).astype(np.float64)
+    np.testing.assert_allclose((nd.from_numpy(m).cuda() @ nd.from_numpy(n).cuda()).cpu().numpy(), m @ n, rtol=1e-12)
+
+
+def test_autograd_flows_across_devices(cuda):
+    x = nd.randn(4, 5, dtype=nd.float64, requires_grad=True)
+    w = nd.randn(5, 3, dtype=nd.float64, device="cuda", requires_grad=True)
+    loss = F.log_softmax(x.cuda() @ w, 1).sum() * 0.5
+    loss.backward()
+    assert x.grad.device == nd.device("cpu") and w.grad.is_cuda
+    xc, wc = x.detach().requires_grad_(True), w.detach().cpu().requires_grad_(True)
+    (F.log_softmax(xc @ wc, 1).sum() * 0.5).backward()
+    np.testing.assert_allclose(x.grad.numpy(), xc.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(w.grad.cpu().numpy(), wc.grad.numpy(), rtol=1e-10)
+
+
+def test_caching_allocator_reuses_blocks(cuda):
+    nd.cuda.synchronize()
+    nd.cuda.empty_cache()
+    base = nd.cuda.memory_allocated()
+    t = nd.empty(1 << 20, device="cuda")  # 4 MiB
+    assert nd.cuda.memory_allocated() - base >= 4 << 20
+    reserved = nd.cuda.memory_reserved()
+    ptr = t.data_ptr()
+    del t
+    assert nd.cuda.memory_allocated() == base and nd.cuda.memory_reserved() == reserved
+    assert nd.empty(1 << 20, device="cuda").data_ptr() == ptr  # the cached block comes back
+    nd.cuda.empty_cache()
+    assert nd.cuda.memory_reserved() < reserved
+
+
+def test_dlpack_exports_cuda_tensors(cuda):
+    y = nd.arange(6, dtype=nd.float32, device="cuda")
+    assert y.__dlpack_device__() == (2, 0)
+    z = nd.from_dlpack(y)
+    assert z.is_cuda and z.data_ptr() == y.data_ptr() and z.cpu().tolist() == list(range(6))
+
+
+def test_module_to_cuda_moves_parameters_and_buffers(cuda):
+    net = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4))
+    params = list(net.parameters())
+    assert net.cuda() is net
+    assert all(p.is_cuda for p in net.parameters()) and [id(p) for p in net.parameters()] == [id(p) for p in params]
+    assert net[1].running_mean.is_cuda
+    net.cpu()
+    assert not net[0].weight.is_cuda and not net[1].running_var.is_cuda
+
+
+def test_training_steps_on_the_gpu_match_the_cpu(cuda):
+    """Linear -> GELU -> Linear -> cross-entropy, SGD with momentum then Adam: the same losses and
+    parameters on both devices."""
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 10)).astype(np.float64)
+    y = rng.integers(0, 4, 32)
+
+    def run(device, opt_class, **kw):
+        nd.manual_seed(0)
+        net = nn.Sequential(nn.Linear(10, 16), nn.GELU(), nn.Linear(16, 4)).double().to(device)
+        opt = opt_class(net.parameters(), **kw)
+        xs, ys = nd.from_numpy(x).to(device), nd.from_numpy(y).to(device)
+        losses = []
+        for _ in range(3):
+            opt.zero_grad()
+            loss = F.cross_entropy(net(xs), ys)
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses, [p.detach().cpu().numpy() for p in net.parameters()]
+
+    for opt_class, kw in ((nd.optim.SGD, {"lr": 0.1, "momentum": 0.9}), (nd.optim.Adam, {"lr": 1e-2})):
+        cpu_losses, cpu_params = run("cpu", opt_class, **kw)
+        gpu_losses, gpu_params = run(cuda, opt_class, **kw)
+        np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-10)
+        for a, b in zip(gpu_params, cpu_params):
+            np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
