@@ -22,9 +22,15 @@ template <typename T> T sigm(T x) {
 constexpr double kSqrt1_2 = 0.70710678118654752440, kInvSqrt2Pi = 0.39894228040143267794;
 constexpr double kSqrt2OverPi = 0.79788456080286535588, kGeluC = 0.044715;
 
-struct hardtanh_f {  // PyTorch: the gradient is 0 at and beyond the bounds
-  template <typename T> static T f(T x, const ActParams& p) { return x < T(p.a) ? T(p.a) : (x > T(p.b) ? T(p.b) : x); }
-  template <typename T> static T df(T x, const ActParams& p) { return x > T(p.a) && x < T(p.b) ? T(1) : T(0); }
+// hardtanh (relu6) selects between values only, with its bounds converted outside the
+// selects: the compiler vectorizes that form (a select whose arm converts or computes may
+// trap, so it stays a branch per element, which mispredicts on real data).
+struct hardtanh_f {  // PyTorch: the gradient is 0 at and beyond the bounds; NaN stays NaN
+  template <typename T> static T f(T x, const ActParams& p) {
+    const T lo = T(p.a), hi = T(p.b), y = x < lo ? lo : x;
+    return y > hi ? hi : y;
+  }
+  template <typename T> static T df(T x, const ActParams& p) { return T(x > T(p.a)) * T(x < T(p.b)); }
 };
 struct leaky_relu_f {
   template <typename T> static T f(T x, const ActParams& p) { return x > T(0) ? x : T(x * T(p.a)); }
@@ -93,8 +99,17 @@ struct logsigmoid_f {  // -softplus(-x)
   template <typename T> static T df(T x, const ActParams&) { return sigm(-x); }
 };
 
+// Contiguous runs get plain pointer loops, which the compiler vectorizes where f / df allow
+// it (hardtanh / relu6); strided runs walk byte strides.
 template <typename T, typename Op> void act_forward_typed(const ElementwiseIter& it, const ActParams& prm) {
   parallel_runs(it, [&prm](char** p, const int64_t* s, int64_t n) {
+    if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
+      T* __restrict y = reinterpret_cast<T*>(p[0]);
+      const T* __restrict x = reinterpret_cast<const T*>(p[1]);
+      const ActParams q = prm;
+      for (int64_t i = 0; i < n; ++i) y[i] = Op::f(x[i], q);
+      return;
+    }
     for (int64_t i = 0; i < n; ++i)
       *reinterpret_cast<T*>(p[0] + i * s[0]) = Op::f(*reinterpret_cast<const T*>(p[1] + i * s[1]), prm);
   });
@@ -102,6 +117,14 @@ template <typename T, typename Op> void act_forward_typed(const ElementwiseIter&
 
 template <typename T, typename Op> void act_backward_typed(const ElementwiseIter& it, const ActParams& prm) {
   parallel_runs(it, [&prm](char** p, const int64_t* s, int64_t n) {
+    if (s[0] == sizeof(T) && s[1] == sizeof(T) && s[2] == sizeof(T)) {
+      T* __restrict gx = reinterpret_cast<T*>(p[0]);
+      const T* __restrict g = reinterpret_cast<const T*>(p[1]);
+      const T* __restrict x = reinterpret_cast<const T*>(p[2]);
+      const ActParams q = prm;
+      for (int64_t i = 0; i < n; ++i) gx[i] = g[i] * Op::df(x[i], q);
+      return;
+    }
     for (int64_t i = 0; i < n; ++i)
       *reinterpret_cast<T*>(p[0] + i * s[0]) =
           *reinterpret_cast<const T*>(p[1] + i * s[1]) * Op::df(*reinterpret_cast<const T*>(p[2] + i * s[2]), prm);
