@@ -5,18 +5,20 @@
 // Xeon): compute-bound kernels gain, memory-bound ones don't. So only the GEMM (which the
 // matmul and convolution ops run on) is compiled for avx512; every other stub keeps its
 // avx2 kernel through select()'s fallback, and vec_avx512.h carries only what the GEMM uses.
-// Softmax is the exception among the memory-bound kernels: its rows sit in cache and its
-// exp is compute-bound.
+// Softmax and depthwise convolution are the exceptions among the memory-bound kernels: their
+// working sets (a row, a padded plane) sit in cache, where 16-lane FMAs halve their cost.
 #include "cpu/kernel_api.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
 
 void register_gemm_kernels();
 void register_softmax_kernels();
+void register_depthwise_kernels();
 
 void register_kernels() {
   register_gemm_kernels();
   register_softmax_kernels();
+  register_depthwise_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
