@@ -225,6 +225,15 @@ def _nll(logp, target, valid, weight):
     return -_pick_class(logp, safe) * w, w
 
 
+def _reduce_rows(loss, valid, reduction, unbatched):
+    """Per-row losses (0 where ignored) reduced as cross_entropy does: 'mean' over the rows kept."""
+    if reduction == "mean":
+        return loss.sum() / valid.to(loss.dtype).sum()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """log_softmax over the class dim (dim 1, or 0 for an unbatched (C,) input), then the negative
@@ -239,6 +248,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
     x, t, valid, unbatched = _class_targets(name, input, target, ignore_index)
     num_classes = x.shape[1]
+    if weight is None and label_smoothing == 0 and x.dim() == 2:
+        # the common case in one fused op each way (targets already checked; -1 never matches one)
+        loss = _C._cross_entropy_rows(x, t, -1 if ignore_index is None else ignore_index)
+        return _reduce_rows(loss, valid, reduction, unbatched)
     weight = _class_weight(name, weight, num_classes, x)
     logp = _C.log_softmax(x, 1, None)
     loss, w = _nll(logp, t, valid, weight)
