@@ -246,12 +246,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"[{name}] label_smoothing must be in [0, 1], got {label_smoothing}")
     if target.is_floating_point():
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    if (weight is None and label_smoothing == 0 and ignore_index is not None and input.dim() == 2
+            and target.dim() == 1 and target.dtype == int64 and target.shape[0] == input.shape[0]):
+        # the common case in one fused op each way; it checks the targets itself
+        loss = _C._cross_entropy_rows(input, target, ignore_index)
+        return _reduce_rows(loss, target != ignore_index, reduction, False)
     x, t, valid, unbatched = _class_targets(name, input, target, ignore_index)
     num_classes = x.shape[1]
-    if weight is None and label_smoothing == 0 and x.dim() == 2:
-        # the common case in one fused op each way (targets already checked; -1 never matches one)
-        loss = _C._cross_entropy_rows(x, t, -1 if ignore_index is None else ignore_index)
-        return _reduce_rows(loss, valid, reduction, unbatched)
     weight = _class_weight(name, weight, num_classes, x)
     logp = _C.log_softmax(x, 1, None)
     loss, w = _nll(logp, t, valid, weight)
