@@ -60,45 +60,60 @@ template <typename T> struct Taps {
   int64_t kh, kw, dh, dw, sh, sw;
 };
 
-/// NV output vectors of one row from q: init (or out's values) plus every tap, NV independent
-/// accumulators deep so the FMA chains overlap.
-template <int NV, typename T>
-void correlate_vectors(const T* base, int64_t cols, const Taps<T>& t, T* o, int64_t q, bool accumulate, T init) {
+/// NV output vectors from column q in each of NR adjacent rows (row p reads buf from
+/// base + p * step, writes o + p * ow): init (or out's values) plus every tap, NR * NV
+/// independent accumulators so the FMA chains overlap even on rows one vector wide.
+template <int NR, int NV, typename T>
+void correlate_block(const T* base, int64_t step, int64_t cols, const Taps<T>& t, T* o, int64_t ow, int64_t q,
+                     bool accumulate, T init) {
   using V = Vec<T>;
   constexpr int64_t L = V::size;
-  V a[NV];
-  for (int v = 0; v < NV; ++v) a[v] = accumulate ? V::loadu(o + q + v * L) : V(init);
-  for (int64_t i = 0; i < t.kh; ++i) {
-    const T* r = base + i * t.dh * cols + q;
+  V a[NR][NV];
+  for (int r = 0; r < NR; ++r)
+    for (int v = 0; v < NV; ++v) a[r][v] = accumulate ? V::loadu(o + r * ow + q + v * L) : V(init);
+  for (int64_t i = 0; i < t.kh; ++i)
     for (int64_t j = 0; j < t.kw; ++j) {
       const V wv(t.wt[i * t.kw + j]);
-      const T* s = r + j * t.dw;
-      for (int v = 0; v < NV; ++v) a[v] = vfmadd(wv, V::loadu(s + v * L), a[v]);
+      const T* s = base + i * t.dh * cols + q + j * t.dw;
+      for (int r = 0; r < NR; ++r)
+        for (int v = 0; v < NV; ++v) a[r][v] = vfmadd(wv, V::loadu(s + r * step + v * L), a[r][v]);
     }
-  }
-  for (int v = 0; v < NV; ++v) a[v].storeu(o + q + v * L);
+  for (int r = 0; r < NR; ++r)
+    for (int v = 0; v < NV; ++v) a[r][v].storeu(o + r * ow + q + v * L);
 }
 
-/// out (oh x ow) = (accumulate ? out : init) + sum_{i, j} wt[i*kw + j] * buf[p*sh + i*dh][q*sw + j*dw].
+/// Rows [p, p + NR) of the correlation below: vector blocks along the row (stride 1), then
+/// the scalar tail.
+template <int NR, typename T>
+void correlate_rows(const T* buf, int64_t cols, const Taps<T>& t, T* out, int64_t p, int64_t ow, bool accumulate,
+                    T init) {
+  constexpr int64_t L = Vec<T>::size;
+  const T* base = buf + p * t.sh * cols;
+  const int64_t step = t.sh * cols;
+  T* o = out + p * ow;
+  int64_t q = 0;
+  if (t.sw == 1) {
+    for (; q + 4 * L <= ow; q += 4 * L) correlate_block<NR, 4>(base, step, cols, t, o, ow, q, accumulate, init);
+    if (q + 2 * L <= ow) correlate_block<NR, 2>(base, step, cols, t, o, ow, q, accumulate, init), q += 2 * L;
+    if (q + L <= ow) correlate_block<NR, 1>(base, step, cols, t, o, ow, q, accumulate, init), q += L;
+  }
+  for (int r = 0; r < NR; ++r)
+    for (int64_t c = q; c < ow; ++c) {
+      T a = accumulate ? o[r * ow + c] : init;
+      for (int64_t i = 0; i < t.kh; ++i)
+        for (int64_t j = 0; j < t.kw; ++j)
+          a += t.wt[i * t.kw + j] * base[r * step + i * t.dh * cols + c * t.sw + j * t.dw];
+      o[r * ow + c] = a;
+    }
+}
+
+/// out (oh x ow) = (accumulate ? out : init) + sum_{i, j} wt[i*kw + j] * buf[p*sh + i*dh][q*sw + j*dw],
+/// two rows at a time.
 template <typename T>
 void correlate(const T* buf, int64_t cols, const Taps<T>& t, T* out, int64_t oh, int64_t ow, bool accumulate, T init) {
-  constexpr int64_t L = Vec<T>::size;
-  for (int64_t p = 0; p < oh; ++p) {
-    const T* base = buf + p * t.sh * cols;
-    T* o = out + p * ow;
-    int64_t q = 0;
-    if (t.sw == 1) {
-      for (; q + 4 * L <= ow; q += 4 * L) correlate_vectors<4>(base, cols, t, o, q, accumulate, init);
-      if (q + 2 * L <= ow) correlate_vectors<2>(base, cols, t, o, q, accumulate, init), q += 2 * L;
-      if (q + L <= ow) correlate_vectors<1>(base, cols, t, o, q, accumulate, init), q += L;
-    }
-    for (; q < ow; ++q) {
-      T a = accumulate ? o[q] : init;
-      for (int64_t i = 0; i < t.kh; ++i)
-        for (int64_t j = 0; j < t.kw; ++j) a += t.wt[i * t.kw + j] * base[i * t.dh * cols + q * t.sw + j * t.dw];
-      o[q] = a;
-    }
-  }
+  int64_t p = 0;
+  for (; p + 2 <= oh; p += 2) correlate_rows<2>(buf, cols, t, out, p, ow, accumulate, init);
+  if (p < oh) correlate_rows<1>(buf, cols, t, out, p, ow, accumulate, init);
 }
 
 /// sum_{p, q} y[p][q] * buf[p*sh + off_h][q*sw + off_w].
@@ -223,17 +238,33 @@ template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* 
   });
 }
 
+// Note [Depthwise row width]
+// In the avx512 set a row narrower than one vector (16 floats) would run entirely in the
+// scalar tail; such convolutions (the 8x8 and 4x4 maps of small-input networks) are handed
+// to the avx2 kernel, whose 8 lanes cover them. Elsewhere this returns null.
+template <typename Fn> Fn narrow_kernel(const DispatchStub<Fn>& stub, int64_t width, DType dtype) {
+#if defined(__AVX512F__)
+  const int64_t lanes = dtype == DType::Float64 ? Vec<double>::size : Vec<float>::size;
+  if (width < lanes) return stub.fns[int(Isa::Avx2)];
+#endif
+  (void)stub, (void)width, (void)dtype;
+  return nullptr;
+}
+
 void forward_kernel(const ConvGeom& g, const void* x, const void* w, const void* bias, void* y) {
+  if (auto f = narrow_kernel(depthwise_forward_stub, g.ow, g.dtype)) return f(g, x, w, bias, y);
   ND_DISPATCH_FLOAT_TYPES(g.dtype, T, forward_typed<T>(g, static_cast<const T*>(x), static_cast<const T*>(w),
                                                        static_cast<const T*>(bias), static_cast<T*>(y)))
 }
 
 void transpose_kernel(const ConvGeom& g, const void* y, const void* w, const void* bias, void* x) {
+  if (auto f = narrow_kernel(depthwise_transpose_stub, g.w, g.dtype)) return f(g, y, w, bias, x);
   ND_DISPATCH_FLOAT_TYPES(g.dtype, T, transpose_typed<T>(g, static_cast<const T*>(y), static_cast<const T*>(w),
                                                          static_cast<const T*>(bias), static_cast<T*>(x)))
 }
 
 void weight_kernel(const ConvGeom& g, const void* x, const void* y, void* w) {
+  if (auto f = narrow_kernel(depthwise_weight_stub, g.ow, g.dtype)) return f(g, x, y, w);
   ND_DISPATCH_FLOAT_TYPES(g.dtype, T, weight_typed<T>(g, static_cast<const T*>(x), static_cast<const T*>(y),
                                                       static_cast<T*>(w)))
 }
