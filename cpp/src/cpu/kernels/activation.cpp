@@ -23,8 +23,8 @@ constexpr double kSqrt1_2 = 0.70710678118654752440, kInvSqrt2Pi = 0.398942280401
 constexpr double kSqrt2OverPi = 0.79788456080286535588, kGeluC = 0.044715;
 
 // hardtanh (relu6) selects between values only, with its bounds converted outside the
-// selects: the compiler vectorizes that form (a select whose arm converts or computes may
-// trap, so it stays a branch per element, which mispredicts on real data).
+// selects, a form the compiler vectorizes even where FP ops may trap (see CMakeLists.txt: this
+// file is built with -fno-trapping-math so the other selecting functors vectorize too).
 struct hardtanh_f {  // PyTorch: the gradient is 0 at and beyond the bounds; NaN stays NaN
   template <typename T> static T f(T x, const ActParams& p) {
     const T lo = T(p.a), hi = T(p.b), y = x < lo ? lo : x;
@@ -100,7 +100,7 @@ struct logsigmoid_f {  // -softplus(-x)
 };
 
 // Contiguous runs get plain pointer loops, which the compiler vectorizes where f / df allow
-// it (hardtanh / relu6); strided runs walk byte strides.
+// it (the functors without libm calls); strided runs walk byte strides.
 template <typename T, typename Op> void act_forward_typed(const ElementwiseIter& it, const ActParams& prm) {
   parallel_runs(it, [&prm](char** p, const int64_t* s, int64_t n) {
     if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
