@@ -269,3 +269,69 @@ def test_matches_torch():
                      ("softplus", {"beta": 2.0, "threshold": 3.0}), ("celu", {"alpha": 0.7}), ("selu", {})):
         want = getattr(tf, name)(torch.tensor(a), **kw).numpy()
         np.testing.assert_allclose(getattr(F, name)(t(a, np.float64), **kw).numpy(), want, rtol=1e-12, atol=1e-14)
+
+
+# ---------------------------------------------------------------- fused cross-entropy rows
+
+def _ce_reference(x, tgt, ignore_index, reduction):
+    """Plain NumPy: logsumexp(x[n]) - x[n, t[n]], rows with t == ignore_index dropped from the mean."""
+    m = x.max(1, keepdims=True)
+    lse = (m + np.log(np.exp(x - m).sum(1, keepdims=True)))[:, 0]
+    keep = tgt != ignore_index
+    loss = np.where(keep, lse - x[np.arange(len(x)), np.where(keep, tgt, 0)], 0.0)
+    return {"none": loss, "sum": loss.sum(), "mean": loss.sum() / keep.sum()}[reduction]
+
+
+@pytest.mark.parametrize("classes", [1, 7, 16, 37])
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_cross_entropy_fused_rows(classes, reduction):
+    """The (N, C) fast path (no weight, no smoothing): values against NumPy, first and second
+    gradients against finite differences, ignored rows contributing nothing."""
+    rng = np.random.default_rng(classes)
+    a = rng.uniform(-4, 4, size=(5, classes))
+    tgt = rng.integers(0, classes, size=5)
+    tgt[2] = -100
+    got = F.cross_entropy(t(a, np.float64), nd.from_numpy(tgt), reduction=reduction).numpy()
+    np.testing.assert_allclose(got, _ce_reference(a, tgt, -100, reduction), rtol=1e-12, atol=1e-12)
+    got32 = F.cross_entropy(t(a, np.float32), nd.from_numpy(tgt), reduction=reduction).numpy()
+    np.testing.assert_allclose(got32, _ce_reference(a, tgt, -100, reduction), rtol=1e-5, atol=1e-5)
+    x = t(a, np.float64, requires_grad=True)
+    target = nd.from_numpy(tgt)
+    w = t(rng.uniform(-1, 1, size=5), np.float64)
+    loss = lambda x: F.cross_entropy(x, target, reduction=reduction)
+    assert gradcheck(lambda x: loss(x) * (w if reduction == "none" else 1.0), [x])
+
+    def first_grad(x):
+        with nd.enable_grad():
+            (g,) = nd.autograd.grad((loss(x) * (w if reduction == "none" else 1.0)).sum(), x, create_graph=True)
+        return g
+
+    assert gradcheck(first_grad, [x])
+    (g,) = nd.autograd.grad(loss(x).sum(), x)
+    assert np.all(g.numpy()[2] == 0)
+
+
+def test_cross_entropy_fused_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    a = rng.standard_normal((33, 1000)).astype(np.float32) * 5
+    tgt = rng.integers(0, 1000, size=33)
+    tgt[4] = 3
+    x = t(a, np.float32, requires_grad=True)
+    xt = torch.tensor(a, requires_grad=True)
+    for kw in ({}, {"ignore_index": 3}, {"reduction": "sum"}):
+        loss = F.cross_entropy(x, nd.from_numpy(tgt), **kw)
+        want = torch.nn.functional.cross_entropy(xt, torch.tensor(tgt), **kw)
+        (g,) = nd.autograd.grad(loss, x)
+        (gt,) = torch.autograd.grad(want, xt)
+        np.testing.assert_allclose(loss.detach().numpy(), want.detach().numpy(), rtol=1e-5)
+        np.testing.assert_allclose(g.numpy(), gt.numpy(), rtol=1e-4, atol=1e-7)
+
+
+def test_cross_entropy_rows_checks():
+    with pytest.raises(IndexError, match=r"\[cross_entropy\] target 5 is out of bounds for 3 classes"):
+        nd._C._cross_entropy_rows(t(np.zeros((2, 3))), nd.from_numpy(np.array([0, 5])), -100)
+    with pytest.raises(ValueError, match=r"\[cross_entropy\] expected input \(N, C\)"):
+        nd._C._cross_entropy_rows(t(np.zeros((2, 3))), nd.from_numpy(np.array([0, 1, 2])), -100)
+    with pytest.raises(TypeError, match=r"\[cross_entropy\] class-index target must have dtype int64"):
+        nd._C._cross_entropy_rows(t(np.zeros((2, 3))), t(np.zeros(2)), -100)

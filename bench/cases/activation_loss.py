@@ -6,6 +6,7 @@ log_softmax runs on (2048, 32000) rather than the issue's (64*128, 32000): that 
 1 GiB, too much for the shared build machines; (2048, 32000) is 262 MB and still far beyond cache."""
 import numpy as np
 
+from bench.autograd_case import pair
 from bench.case import Case, f32_bytes
 
 LIBS = ("nativedl", "torch")
@@ -69,3 +70,8 @@ CASES = [
     Case("softmax_focal_fwd_bwd", SEG, SEG_QUICK, _fwd_bwd(_focal), bytes=f32_bytes(4), libs=LIBS),
     Case("dice_multiclass_fwd_bwd", SEG, SEG_QUICK, _fwd_bwd(_dice), bytes=f32_bytes(4), libs=LIBS),
 ]
+
+# Pointwise activations of MobileNet-style networks, on an expanded feature map: fwd+bwd reads
+# x and the output gradient and writes y and the input gradient (tensors_bwd counts both passes).
+for _name, _fn in (("relu6", lambda F, x: F.relu6(x)), ("hardswish", lambda F, x: F.hardswish(x))):
+    CASES += pair(_name, (32, 96, 32, 32), (2, 8, 16, 16), _fn, tensors_fwd=2, tensors_bwd=5)

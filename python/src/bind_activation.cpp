@@ -15,6 +15,10 @@ void bind_activation(py::module_& m, TensorClass& cls) {
     m.def(name, fn, py::arg("input"), py::arg("dim"), py::arg("dtype") = py::none());
     cls.def(name, fn, py::arg("dim"), py::arg("dtype") = py::none());
   }
+  m.def("_cross_entropy_rows", [](const Tensor& x, const Tensor& target, int64_t ignore_index) {
+    py::gil_scoped_release release;
+    return cross_entropy_rows(x, target, ignore_index);
+  }, py::arg("input"), py::arg("target"), py::arg("ignore_index"));
   auto unary = [&m](const char* name, Tensor (*f)(const Tensor&)) {
     m.def(name, [f](const Tensor& x) {
       py::gil_scoped_release release;

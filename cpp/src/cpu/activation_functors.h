@@ -27,9 +27,15 @@ template <typename T> ND_HD T sigm(T x) {
 constexpr double kSqrt1_2 = 0.70710678118654752440, kInvSqrt2Pi = 0.39894228040143267794;
 constexpr double kSqrt2OverPi = 0.79788456080286535588, kGeluC = 0.044715;
 
-struct hardtanh_f {  // PyTorch: the gradient is 0 at and beyond the bounds
-  template <typename T> ND_HD static T f(T x, const ActParams& p) { return x < T(p.a) ? T(p.a) : (x > T(p.b) ? T(p.b) : x); }
-  template <typename T> ND_HD static T df(T x, const ActParams& p) { return x > T(p.a) && x < T(p.b) ? T(1) : T(0); }
+// hardtanh (relu6) selects between values only, with its bounds converted outside the
+// selects, a form the compiler vectorizes even where FP ops may trap (see CMakeLists.txt: the CPU
+// activation kernels are built with -fno-trapping-math so the other selecting functors vectorize too).
+struct hardtanh_f {  // PyTorch: the gradient is 0 at and beyond the bounds; NaN stays NaN
+  template <typename T> ND_HD static T f(T x, const ActParams& p) {
+    const T lo = T(p.a), hi = T(p.b), y = x < lo ? lo : x;
+    return y > hi ? hi : y;
+  }
+  template <typename T> ND_HD static T df(T x, const ActParams& p) { return T(x > T(p.a)) * T(x < T(p.b)); }
 };
 struct leaky_relu_f {
   template <typename T> ND_HD static T f(T x, const ActParams& p) { return x > T(0) ? x : T(x * T(p.a)); }

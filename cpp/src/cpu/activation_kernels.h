@@ -41,9 +41,27 @@ struct SoftmaxArgs {
 };
 using SoftmaxKernel = void (*)(const SoftmaxArgs&);
 
+/// Cross-entropy of contiguous (rows, classes) logits x with class-index targets. Forward:
+/// lse[r] = logsumexp(x[r]) and loss[r] = lse[r] - x[r][target[r]] (0 where target[r] ==
+/// ignore_index). Backward (`grad` = d loss[r], per row): out[r] = grad[r] * (softmax(x[r]) -
+/// onehot(target[r])), 0 on ignored rows. Targets are checked by the op layer.
+struct CrossEntropyArgs {
+  const void* x = nullptr;
+  const int64_t* target = nullptr;
+  void* lse = nullptr;         // written by the forward, read by the backward
+  void* loss = nullptr;        // forward only
+  const void* grad = nullptr;  // backward only
+  void* out = nullptr;         // backward only
+  DType dtype = DType::Float32;
+  int64_t rows = 0, classes = 0, ignore_index = -100;
+};
+using CrossEntropyKernel = void (*)(const CrossEntropyArgs&);
+
 extern DispatchStub<ActForwardKernel> act_forward_stub;
 extern DispatchStub<ActBackwardKernel> act_backward_stub;
 extern DispatchStub<SoftmaxKernel> softmax_forward_stub;
 extern DispatchStub<SoftmaxKernel> softmax_backward_stub;
+extern DispatchStub<CrossEntropyKernel> cross_entropy_forward_stub;
+extern DispatchStub<CrossEntropyKernel> cross_entropy_backward_stub;
 
 }  // namespace nd::cpu

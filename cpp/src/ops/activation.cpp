@@ -15,6 +15,8 @@ DispatchStub<ActForwardKernel> act_forward_stub;
 DispatchStub<ActBackwardKernel> act_backward_stub;
 DispatchStub<SoftmaxKernel> softmax_forward_stub;
 DispatchStub<SoftmaxKernel> softmax_backward_stub;
+DispatchStub<CrossEntropyKernel> cross_entropy_forward_stub;
+DispatchStub<CrossEntropyKernel> cross_entropy_backward_stub;
 }  // namespace cpu
 
 using cpu::ActOp;
@@ -176,6 +178,49 @@ Tensor softplus(const Tensor& x, double beta, double threshold) {
 }
 Tensor softsign(const Tensor& x) { return activation(ActOp::softsign, x, {}, "softsign", "SoftsignBackward0"); }
 Tensor logsigmoid(const Tensor& x) { return activation(ActOp::logsigmoid, x, {}, "logsigmoid", "LogSigmoidBackward0"); }
+
+// ---------------------------------------------------------------- cross-entropy rows
+
+Tensor cross_entropy_rows(const Tensor& x_in, const Tensor& target, int64_t ignore_index) {
+  const char* op = "cross_entropy";
+  check_floating_input(x_in, op);
+  ND_CHECK(target.dtype() == DType::Int64, TypeError, "[", op, "] class-index target must have dtype int64, got ",
+           dtype_name(target.dtype()));
+  ND_CHECK(x_in.dim() == 2 && target.dim() == 1 && target.size(0) == x_in.size(0), ValueError, "[", op,
+           "] expected input (N, C) and target (N), got input ", shape_str(x_in.shape()), " and target ",
+           shape_str(target.shape()));
+  const Tensor x = contiguous(x_in), t = contiguous(target);
+  const int64_t rows = x.size(0), classes = x.size(1);
+  const int64_t* tp = t.data<int64_t>();
+  for (int64_t r = 0; r < rows; ++r)
+    ND_CHECK(tp[r] == ignore_index || (tp[r] >= 0 && tp[r] < classes), IndexError, "[", op, "] target ", tp[r],
+             " is out of bounds for ", classes, " classes (valid: 0..", classes - 1, ", or ignore_index=",
+             ignore_index, ")");
+  Tensor loss = empty({rows}, x.dtype()), lse = empty({rows}, x.dtype());
+  cpu::CrossEntropyArgs a;
+  a.x = x.data_ptr(), a.target = tp, a.lse = lse.data_ptr(), a.loss = loss.data_ptr();
+  a.dtype = x.dtype(), a.rows = rows, a.classes = classes, a.ignore_index = ignore_index;
+  if (rows > 0 && classes > 0) cpu::select(cpu::cross_entropy_forward_stub)(a);
+  if (autograd::any_requires_grad({&x_in})) {
+    SavedTensor sx(x_in);
+    autograd::record("CrossEntropyBackward0", {x_in}, {loss}, [sx, t, lse, a](const TensorList& g) {
+      const Tensor xs = sx.unpack();
+      if (grad_mode_enabled()) {  // (softmax - onehot) * g as ops, so it can be differentiated again
+        const Tensor valid = ne(t, Scalar(double(a.ignore_index)));
+        const Tensor safe = unsqueeze(where(valid, t, zeros_like(t)), 1);
+        const Tensor gv = unsqueeze(g[0] * to_dtype(valid, xs.dtype()), 1);
+        return TensorList{(softmax(xs, 1) - scatter(zeros_like(xs), 1, safe, Scalar(1.0))) * gv};
+      }
+      const Tensor xc = contiguous(xs), gc = contiguous(to_dtype(g[0], xs.dtype()));
+      Tensor gx = empty(xc.shape(), xc.dtype());
+      cpu::CrossEntropyArgs b = a;
+      b.x = xc.data_ptr(), b.lse = lse.data_ptr(), b.grad = gc.data_ptr(), b.out = gx.data_ptr();
+      if (gx.numel() > 0) cpu::select(cpu::cross_entropy_backward_stub)(b);
+      return TensorList{gx};
+    });
+  }
+  return loss;
+}
 
 Tensor softmax(const Tensor& x, int64_t dim) { return softmax_op(x, dim, false); }
 Tensor log_softmax(const Tensor& x, int64_t dim) { return softmax_op(x, dim, true); }

@@ -400,7 +400,11 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
     const Shape shape = x.shape();
     const int64_t d = di.d;
     record("GatherBackward0", {x}, {out}, [shape, d, index](const TensorList& g) {
-      return TensorList{scatter_add(zeros(shape, TensorOptions(g[0].dtype()).with_device(g[0].device())), d, index, g[0])};
+      // Outside double backward, scatter into the fresh zeros in place (no clone of them).
+      Tensor gx = zeros(shape, TensorOptions(g[0].dtype()).with_device(g[0].device()));
+      if (grad_mode_enabled()) return TensorList{scatter_add(gx, d, index, g[0])};
+      scatter_add_(gx, d, index, g[0]);
+      return TensorList{gx};
     });
   }
   return out;

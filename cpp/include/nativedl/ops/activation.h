@@ -41,5 +41,8 @@ Tensor logsigmoid(const Tensor& x);
 Tensor softmax(const Tensor& x, int64_t dim);
 /// x - max - log(sum(exp(x - max))) along dim.
 Tensor log_softmax(const Tensor& x, int64_t dim);
+/// Per-row cross-entropy of logits x (N, C) with class-index target (N): logsumexp(x[n]) -
+/// x[n][target[n]], 0 where target[n] == ignore_index; one fused pass each way.
+Tensor cross_entropy_rows(const Tensor& x, const Tensor& target, int64_t ignore_index);
 
 }  // namespace nd

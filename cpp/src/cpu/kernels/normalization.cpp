@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "cpu/conv_util.h"
 #include "cpu/loops.h"
 #include "cpu/norm_kernels.h"
 
@@ -34,6 +35,14 @@ template <typename T, typename Term> double blocked_sum(int64_t n, const Term& t
     total += s;
   }
   return total;
+}
+
+template <typename T> T lane_sum(const Vec<T>& v) {
+  T lanes[Vec<T>::size];
+  v.storeu(lanes);
+  T s = 0;
+  for (int k = 0; k < Vec<T>::size; ++k) s += lanes[k];
+  return s;
 }
 
 template <typename T> struct Plain {
@@ -145,36 +154,59 @@ template <typename T> void layer_norm_typed(const LayerNormArgs& a, const T* x, 
   });
 }
 
+// dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = g * weight: two vector passes
+// per row. The parameter sums of a chunk accumulate in T lanes (at most rows / kLayerNormChunks
+// terms per column, as PyTorch's per-thread buffers do) and are widened to double once.
 template <typename T> void layer_norm_backward_typed(const LayerNormArgs& a, const T* g, const T* x, const T* mean,
                                                      const T* rstd, T* gx, double* gw_part, double* gb_part) {
+  using V = Vec<T>;
   const T* w = static_cast<const T*>(a.weight);
   const int64_t D = a.cols, R = a.rows;
+  const V one(T(1));
   // Fixed row chunks (not per thread): each owns one row of the parameter partial sums.
   core::parallel_for(0, kLayerNormChunks, 1, [&](int64_t c0, int64_t c1) {
+    ConvScratch<T> acc(2 * D);
+    T* pw = acc.p;
+    T* pb = acc.p + D;
     for (int64_t c = c0; c < c1; ++c) {
-      double* pw = gw_part ? gw_part + c * D : nullptr;
-      double* pb = gb_part ? gb_part + c * D : nullptr;
-      if (pw) std::fill(pw, pw + D, 0.0);
-      if (pb) std::fill(pb, pb + D, 0.0);
+      std::fill(acc.p, acc.p + 2 * D, T(0));
       for (int64_t r = R * c / kLayerNormChunks; r < R * (c + 1) / kLayerNormChunks; ++r) {
         const T* gr = g + r * D;
         const T* xr = x + r * D;
         const T mu = mean[r], rs = rstd[r];
-        // dx = rstd * (gw - mean(gw) - xhat * mean(gw * xhat)), gw = g * weight.
-        double sg = 0, sgx = 0;
-        for (int64_t i = 0; i < D; ++i) {
-          const double gwi = double(gr[i]) * (w ? double(w[i]) : 1.0);
-          sg += gwi;
-          sgx += gwi * double((xr[i] - mu) * rs);
+        const V vm(mu), vr(rs);
+        V s1(T(0)), s2(T(0));
+        T t1 = 0, t2 = 0;
+        int64_t i = 0;
+        for (; i + V::size <= D; i += V::size) {
+          const V gw = V::loadu(gr + i) * (w ? V::loadu(w + i) : one);
+          s1 = s1 + gw;
+          s2 = vfmadd(gw, (V::loadu(xr + i) - vm) * vr, s2);
         }
-        const T k1 = T(sg / double(D)), k2 = T(sgx / double(D));
+        for (; i < D; ++i) {
+          const T gw = gr[i] * (w ? w[i] : T(1));
+          t1 += gw;
+          t2 += gw * ((xr[i] - mu) * rs);
+        }
+        const T k1 = (lane_sum<T>(s1) + t1) / T(D), k2 = (lane_sum<T>(s2) + t2) / T(D);
+        const V vk1(k1), vk2(k2);
         T* dr = gx ? gx + r * D : nullptr;
-        for (int64_t i = 0; i < D; ++i) {
+        for (i = 0; i + V::size <= D; i += V::size) {
+          const V gv = V::loadu(gr + i), xh = (V::loadu(xr + i) - vm) * vr;
+          if (dr) (vr * (gv * (w ? V::loadu(w + i) : one) - vk1 - xh * vk2)).storeu(dr + i);
+          if (gw_part) vfmadd(gv, xh, V::loadu(pw + i)).storeu(pw + i);
+          if (gb_part) (V::loadu(pb + i) + gv).storeu(pb + i);
+        }
+        for (; i < D; ++i) {
           const T xh = (xr[i] - mu) * rs;
           if (dr) dr[i] = rs * (gr[i] * (w ? w[i] : T(1)) - k1 - xh * k2);
-          if (pw) pw[i] += double(gr[i]) * double(xh);
-          if (pb) pb[i] += double(gr[i]);
+          pw[i] += gr[i] * xh;
+          pb[i] += gr[i];
         }
+      }
+      for (int64_t i = 0; i < D; ++i) {
+        if (gw_part) gw_part[c * D + i] = double(pw[i]);
+        if (gb_part) gb_part[c * D + i] = double(pb[i]);
       }
     }
   });

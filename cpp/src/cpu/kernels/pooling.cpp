@@ -4,6 +4,7 @@
 #include <cmath>
 #include <limits>
 
+#include "cpu/conv_util.h"
 #include "cpu/loops.h"
 #include "cpu/pooling_kernels.h"
 
@@ -19,23 +20,37 @@ template <typename Body> void for_planes(const PoolWindows& w, Body&& body) {
   });
 }
 
+// Which element of a window wins is data-dependent, so a branch on it mispredicts about once
+// per window: the scan is two branch-free passes instead, the maximum (a max instruction, NaN
+// noted aside), then the index of its first occurrence (integer selects). A window with a NaN
+// takes the NaN path: its last NaN wins, as in PyTorch.
 template <typename T> void max_pool_typed(const PoolWindows& w, const T* in, T* out, int64_t* indices) {
   for_planes(w, [&](int64_t p) {
     const T* x = in + p * w.H * w.W;
     T* y = out + p * w.OH * w.OW;
     int64_t* ix = indices ? indices + p * w.OH * w.OW : nullptr;
     for (int64_t oh = 0; oh < w.OH; ++oh) {
+      const int64_t h0 = w.start_h[oh], h1 = w.end_h[oh];
       for (int64_t ow = 0; ow < w.OW; ++ow) {
+        const int64_t c0 = w.start_w[ow], c1 = w.end_w[ow];
         T best = -std::numeric_limits<T>::infinity();
-        int64_t arg = w.start_h[oh] * w.W + w.start_w[ow];
-        for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; h += w.dil_h) {
-          const T* row = x + h * w.W;
-          for (int64_t c = w.start_w[ow]; c < w.end_w[ow]; c += w.dil_w) {
-            const T v = row[c];
-            if (v > best || std::isnan(v)) { best = v; arg = h * w.W + c; }
+        bool nan = false;
+        for (int64_t h = h0; h < h1; h += w.dil_h)
+          for (int64_t c = c0; c < c1; c += w.dil_w) {
+            const T v = x[h * w.W + c];
+            best = v > best ? v : best;
+            nan |= v != v;
           }
-        }
-        y[oh * w.OW + ow] = best;
+        int64_t arg = h0 * w.W + c0;
+        bool found = false;
+        for (int64_t h = h0; h < h1; h += w.dil_h)
+          for (int64_t c = c0; c < c1; c += w.dil_w) {
+            const T v = x[h * w.W + c];
+            const bool hit = nan ? v != v : !found && v == best;
+            arg = hit ? h * w.W + c : arg;
+            found |= hit;
+          }
+        y[oh * w.OW + ow] = x[arg];
         if (ix) ix[oh * w.OW + ow] = arg;
       }
     }
@@ -68,17 +83,31 @@ double divisor(const PoolWindows& w, int64_t oh, int64_t ow) {
   return w.divisor_override != 0 ? w.divisor_override : w.div_h[oh] * w.div_w[ow];
 }
 
+// Avg pooling is separable: per output row, the window rows are first summed into a row of
+// column sums (vector adds along contiguous rows), then each output adds its few columns. The
+// backward runs the same two steps transposed.
 template <typename T> void avg_pool_typed(const PoolWindows& w, const T* in, T* out) {
-  for_planes(w, [&](int64_t p) {
-    const T* x = in + p * w.H * w.W;
-    T* y = out + p * w.OH * w.OW;
-    for (int64_t oh = 0; oh < w.OH; ++oh)
-      for (int64_t ow = 0; ow < w.OW; ++ow) {
-        T s = 0;
-        for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; ++h)
-          for (int64_t c = w.start_w[ow]; c < w.end_w[ow]; ++c) s += x[h * w.W + c];
-        y[oh * w.OW + ow] = T(s / divisor(w, oh, ow));
+  using V = Vec<T>;
+  core::parallel_for(0, w.planes, plane_grain(w.H * w.W + w.OH * w.OW), [&](int64_t b, int64_t e) {
+    ConvScratch<T> cs(w.W);
+    for (int64_t p = b; p < e; ++p) {
+      const T* x = in + p * w.H * w.W;
+      T* y = out + p * w.OH * w.OW;
+      for (int64_t oh = 0; oh < w.OH; ++oh) {
+        std::fill(cs.p, cs.p + w.W, T(0));
+        for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; ++h) {
+          const T* row = x + h * w.W;
+          int64_t c = 0;
+          for (; c + V::size <= w.W; c += V::size) (V::loadu(cs.p + c) + V::loadu(row + c)).storeu(cs.p + c);
+          for (; c < w.W; ++c) cs.p[c] += row[c];
+        }
+        for (int64_t ow = 0; ow < w.OW; ++ow) {
+          T s = 0;
+          for (int64_t c = w.start_w[ow]; c < w.end_w[ow]; ++c) s += cs.p[c];
+          y[oh * w.OW + ow] = T(s / divisor(w, oh, ow));
+        }
       }
+    }
   });
 }
 
@@ -87,16 +116,27 @@ void avg_pool_kernel(const PoolWindows& w, const void* in, void* out) {
 }
 
 template <typename T> void avg_pool_backward_typed(const PoolWindows& w, const T* gout, T* gin) {
-  for_planes(w, [&](int64_t p) {
-    T* gi = gin + p * w.H * w.W;
-    std::fill(gi, gi + w.H * w.W, T(0));
-    const T* go = gout + p * w.OH * w.OW;
-    for (int64_t oh = 0; oh < w.OH; ++oh)
-      for (int64_t ow = 0; ow < w.OW; ++ow) {
-        const T g = T(go[oh * w.OW + ow] / divisor(w, oh, ow));
-        for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; ++h)
-          for (int64_t c = w.start_w[ow]; c < w.end_w[ow]; ++c) gi[h * w.W + c] += g;
+  using V = Vec<T>;
+  core::parallel_for(0, w.planes, plane_grain(w.H * w.W + w.OH * w.OW), [&](int64_t b, int64_t e) {
+    ConvScratch<T> cs(w.W);
+    for (int64_t p = b; p < e; ++p) {
+      T* gi = gin + p * w.H * w.W;
+      std::fill(gi, gi + w.H * w.W, T(0));
+      const T* go = gout + p * w.OH * w.OW;
+      for (int64_t oh = 0; oh < w.OH; ++oh) {
+        std::fill(cs.p, cs.p + w.W, T(0));
+        for (int64_t ow = 0; ow < w.OW; ++ow) {
+          const T g = T(go[oh * w.OW + ow] / divisor(w, oh, ow));
+          for (int64_t c = w.start_w[ow]; c < w.end_w[ow]; ++c) cs.p[c] += g;
+        }
+        for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; ++h) {
+          T* row = gi + h * w.W;
+          int64_t c = 0;
+          for (; c + V::size <= w.W; c += V::size) (V::loadu(row + c) + V::loadu(cs.p + c)).storeu(row + c);
+          for (; c < w.W; ++c) row[c] += cs.p[c];
+        }
       }
+    }
   });
 }
 

@@ -15,6 +15,7 @@ void register_pooling_kernels();
 void register_resample_kernels();
 void register_normalization_kernels();
 void register_activation_kernels();
+void register_softmax_kernels();
 void register_optim_kernels();
 void register_rnn_kernels();
 void register_peak_kernels();
@@ -32,6 +33,7 @@ void register_kernels() {
   register_resample_kernels();
   register_normalization_kernels();
   register_activation_kernels();
+  register_softmax_kernels();
   register_optim_kernels();
   register_rnn_kernels();
   register_peak_kernels();

@@ -1,5 +1,5 @@
-// AVX-512 vectors for float (16 lanes) and double (8 lanes): the operations the GEMM
-// kernel uses. The avx512 kernel set holds only kernels written against these (see
+// AVX-512 vectors for float (16 lanes) and double (8 lanes): the operations the GEMM and
+// softmax kernels use. The avx512 kernel set holds only kernels written against these (see
 // Note [AVX-512 kernel set] in cpu/kernels/avx512/register.cpp).
 #pragma once
 #include <immintrin.h>
@@ -44,6 +44,52 @@ inline VecAvx512<float> vfmadd(VecAvx512<float> a, VecAvx512<float> b, VecAvx512
 }
 inline VecAvx512<double> vfmadd(VecAvx512<double> a, VecAvx512<double> b, VecAvx512<double> c) {
   return _mm512_fmadd_pd(a.v, b.v, c.v);
+}
+
+// max that is NaN whenever either input is (_mm512_max returns b when either is NaN).
+inline VecAvx512<float> vmax(VecAvx512<float> a, VecAvx512<float> b) {
+  return _mm512_mask_mov_ps(_mm512_max_ps(a.v, b.v), _mm512_cmp_ps_mask(a.v, a.v, _CMP_UNORD_Q), a.v);
+}
+inline VecAvx512<double> vmax(VecAvx512<double> a, VecAvx512<double> b) {
+  return _mm512_mask_mov_pd(_mm512_max_pd(a.v, b.v), _mm512_cmp_pd_mask(a.v, a.v, _CMP_UNORD_Q), a.v);
+}
+
+// Horner: c_n x^n + ... + c_0, one FMA per coefficient.
+template <typename... Cs> inline __m512 horner512(__m512 x, float c, Cs... cs) {
+  __m512 r = _mm512_set1_ps(c);
+  ((r = _mm512_fmadd_ps(r, x, _mm512_set1_ps(cs))), ...);
+  return r;
+}
+template <typename... Cs> inline __m512d horner512(__m512d x, double c, Cs... cs) {
+  __m512d r = _mm512_set1_pd(c);
+  ((r = _mm512_fmadd_pd(r, x, _mm512_set1_pd(cs))), ...);
+  return r;
+}
+
+// exp as in vec_math.h's AVX2 version (Cody-Waite reduction x = n ln2 + r, the same
+// polynomials), with the final y * 2^n done by vscalef, which rounds once and handles
+// overflow to inf and gradual underflow itself. Inputs are clamped just past the thresholds
+// (NaN stays NaN, +-inf give inf / 0).
+inline VecAvx512<float> vexp(VecAvx512<float> x) {
+  const __m512 xc = _mm512_max_ps(_mm512_set1_ps(-104.0f), _mm512_min_ps(_mm512_set1_ps(89.0f), x.v));
+  const __m512 n = _mm512_roundscale_ps(_mm512_mul_ps(xc, _mm512_set1_ps(1.44269504088896341f)),
+                                        _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fmadd_ps(n, _mm512_set1_ps(-0.693359375f), xc);
+  r = _mm512_fmadd_ps(n, _mm512_set1_ps(2.12194440e-4f), r);
+  const __m512 p = horner512(r, 1.9875691500E-4f, 1.3981999507E-3f, 8.3334519073E-3f, 4.1665795894E-2f,
+                             1.6666665459E-1f, 5.0000001201E-1f);
+  const __m512 y = _mm512_add_ps(_mm512_fmadd_ps(p, _mm512_mul_ps(r, r), r), _mm512_set1_ps(1.0f));
+  return _mm512_scalef_ps(y, n);
+}
+inline VecAvx512<double> vexp(VecAvx512<double> x) {
+  const __m512d xc = _mm512_max_pd(_mm512_set1_pd(-746.0), _mm512_min_pd(_mm512_set1_pd(710.0), x.v));
+  const __m512d n = _mm512_roundscale_pd(_mm512_mul_pd(xc, _mm512_set1_pd(1.4426950408889634)),
+                                         _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512d r = _mm512_fmadd_pd(n, _mm512_set1_pd(-6.93147180369123816490e-01), xc);
+  r = _mm512_fmadd_pd(n, _mm512_set1_pd(-1.90821492927058770002e-10), r);
+  const __m512d y = horner512(r, 1 / 6227020800.0, 1 / 479001600.0, 1 / 39916800.0, 1 / 3628800.0, 1 / 362880.0,
+                              1 / 40320.0, 1 / 5040.0, 1 / 720.0, 1 / 120.0, 1 / 24.0, 1 / 6.0, 0.5, 1.0, 1.0);
+  return _mm512_scalef_pd(y, n);
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA

@@ -225,6 +225,15 @@ def _nll(logp, target, valid, weight):
     return -_pick_class(logp, safe) * w, w
 
 
+def _reduce_rows(loss, valid, reduction, unbatched):
+    """Per-row losses (0 where ignored) reduced as cross_entropy does: 'mean' over the rows kept."""
+    if reduction == "mean":
+        return loss.sum() / valid.to(loss.dtype).sum()
+    if reduction == "sum":
+        return loss.sum()
+    return loss.squeeze(0) if unbatched else loss
+
+
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
                   reduction="mean", label_smoothing=0.0):
     """log_softmax over the class dim (dim 1, or 0 for an unbatched (C,) input), then the negative
@@ -237,6 +246,12 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"[{name}] label_smoothing must be in [0, 1], got {label_smoothing}")
     if target.is_floating_point():
         return _cross_entropy_probs(input, target, weight, reduction, label_smoothing)
+    if (weight is None and label_smoothing == 0 and ignore_index is not None and input.dim() == 2
+            and target.dim() == 1 and target.dtype == int64 and target.shape[0] == input.shape[0]
+            and not input.is_cuda):
+        # the common case in one fused CPU op each way; it checks the targets itself
+        loss = _C._cross_entropy_rows(input, target, ignore_index)
+        return _reduce_rows(loss, target != ignore_index, reduction, False)
     x, t, valid, unbatched = _class_targets(name, input, target, ignore_index)
     num_classes = x.shape[1]
     weight = _class_weight(name, weight, num_classes, x)

@@ -5,17 +5,23 @@
 // Xeon): compute-bound kernels gain, memory-bound ones don't. So only the GEMM (which the
 // matmul and convolution ops run on) and the peak probe measuring what it can reach
 // (cpu/kernels/peak.cpp) are compiled for avx512; every other stub keeps its avx2 kernel
-// through select()'s fallback, and vec_avx512.h carries only what those two use.
+// through select()'s fallback, and vec_avx512.h carries only what those use.
+// Softmax and depthwise convolution are the exceptions among the memory-bound kernels: their
+// working sets (a row, a padded plane) sit in cache, where 16-lane FMAs halve their cost.
 #include "cpu/kernel_api.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
 
 void register_gemm_kernels();
 void register_peak_kernels();
+void register_softmax_kernels();
+void register_depthwise_kernels();
 
 void register_kernels() {
   register_gemm_kernels();
   register_peak_kernels();
+  register_softmax_kernels();
+  register_depthwise_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
