@@ -247,3 +247,39 @@ def test_training_steps_on_the_gpu_match_the_cpu(cuda):
         np.testing.assert_allclose(gpu_losses, cpu_losses, rtol=1e-10)
         for a, b in zip(gpu_params, cpu_params):
             np.testing.assert_allclose(a, b, rtol=1e-9, atol=1e-12)
+
+
+
+def _cpu_and_cuda(cuda, a):
+    return nd.from_numpy(a).requires_grad_(True), nd.from_numpy(a).to(cuda).requires_grad_(True)
+
+
+def test_batch_norm_train_and_eval_match_the_cpu(cuda):
+    rng = np.random.default_rng(1)
+    for shape in ((8, 5), (4, 3, 7, 6), (2, 300, 3)):
+        C = shape[1]
+        x_np = rng.standard_normal(shape) * 3 + 10  # a large mean: the variance must stay accurate
+        g_np = np.cos(np.arange(x_np.size)).reshape(shape)
+        for training in (True, False):
+            outs = []
+            for device in ("cpu", cuda):
+                x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+                w = nd.from_numpy(np.linspace(0.5, 2, C)).to(device).requires_grad_(True)
+                b = nd.from_numpy(np.linspace(-1, 1, C)).to(device).requires_grad_(True)
+                rm = nd.from_numpy(np.linspace(0, 1, C)).to(device)
+                rv = nd.from_numpy(np.linspace(1, 2, C)).to(device)
+                y = F.batch_norm(x, rm, rv, w, b, training=training, momentum=0.2, eps=1e-5)
+                (y * nd.from_numpy(g_np).to(device)).sum().backward()
+                outs.append([t.detach().cpu().numpy() for t in (y, x.grad, w.grad, b.grad, rm, rv)])
+            for got, want in zip(outs[1], outs[0]):
+                np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-10)
+
+
+def test_group_norm_runs_on_the_gpu(cuda):
+    x, xc = _cpu_and_cuda(cuda, np.random.default_rng(2).standard_normal((3, 6, 5, 4)))
+    y, yc = F.group_norm(x, 3), F.group_norm(xc, 3)
+    (y * y).sum().backward()
+    (yc * yc).sum().backward()
+    np.testing.assert_allclose(yc.detach().cpu().numpy(), y.detach().numpy(), rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(xc.grad.cpu().numpy(), x.grad.numpy(), rtol=1e-9, atol=1e-10)
+

@@ -121,6 +121,7 @@ void register_gemm_kernels();
 void register_optim_kernels();
 void register_activation_kernels();
 void register_indexing_kernels();
+void register_norm_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -132,6 +133,7 @@ void register_kernels() {
   register_copy_kernels();
   register_reduce_kernels();
   register_softmax_kernels();
+  register_norm_kernels();
 }
 
 void check_device(Device device, const char* op) {

@@ -16,6 +16,7 @@
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "cpu/norm_kernels.h"
+#include "ops/iter.h"
 #include "nativedl/nativedl.h"
 
 namespace nd {
@@ -39,6 +40,8 @@ using Composed = std::function<Tensor(const Tensor&, const Tensor&, const Tensor
 // How statistics groups (Bs of them, M elements each) relate to the per-b units of the
 // affine pass (Ba, the `apply` layout) and to channels (C): identity maps for batch norm.
 struct Plan {
+  const char* op;  // names the op in device errors
+  Device device;   // x's: the kernels run there
   cpu::NormLayout stats, apply;
   int64_t M = 1;
   Map expand;       // (Bs) -> (Ba)
@@ -49,8 +52,11 @@ struct Plan {
 
 Tensor identity(const Tensor& t) { return t; }
 
-Plan batch_plan(const Tensor& x) {
-  Plan p;
+// Options for a tensor of `dtype` on x's device.
+TensorOptions on(const Tensor& x, DType dtype) { return TensorOptions(dtype).with_device(x.device()); }
+
+Plan batch_plan(const Tensor& x, const char* op) {
+  Plan p{op, x.device()};
   const int64_t N = x.shape()[0], C = x.shape()[1], S = x.numel() / std::max<int64_t>(N * C, 1);
   p.stats = p.apply = cpu::NormLayout{N, C, S, x.dtype()};
   p.M = N * S;
@@ -59,7 +65,7 @@ Plan batch_plan(const Tensor& x) {
 }
 
 Plan group_plan(const Tensor& x, int64_t G) {
-  Plan p;
+  Plan p{"group_norm", x.device()};
   const int64_t N = x.shape()[0], C = x.shape()[1], S = x.numel() / std::max<int64_t>(N * C, 1), Cg = C / G;
   p.stats = cpu::NormLayout{1, N * G, Cg * S, x.dtype()};
   p.apply = cpu::NormLayout{1, N * C, S, x.dtype()};
@@ -71,24 +77,29 @@ Plan group_plan(const Tensor& x, int64_t G) {
   return p;
 }
 
-void run_affine(const cpu::NormLayout& l, const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& g,
+void run_affine(const Plan& p, const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& g,
                 const Tensor& gscale, Tensor& out) {
   if (out.numel() == 0) return;
   const Tensor sc = contiguous(scale), sh = contiguous(shift);
   const Tensor gs = gscale.defined() ? contiguous(gscale) : gscale;
-  cpu::select(cpu::affine_stub)(l, x.data_ptr(), sc.data_ptr(), sh.data_ptr(), g.defined() ? g.data_ptr() : nullptr,
-                                gs.defined() ? gs.data_ptr() : nullptr, out.data_ptr());
+  ops::launch_on(p.device, p.op, cpu::affine_stub, p.apply, x.device_data_ptr(), sc.device_data_ptr(),
+                 sh.device_data_ptr(), g.defined() ? g.device_data_ptr() : nullptr,
+                 gs.defined() ? gs.device_data_ptr() : nullptr, out.device_data_ptr());
 }
 
 // Per-group mean and biased variance of contiguous x.
-std::pair<Tensor, Tensor> moments(const cpu::NormLayout& l, const Tensor& x) {
-  Tensor mean = empty({l.B}, x.dtype()), var = empty({l.B}, x.dtype());
-  if (l.B > 0) cpu::select(cpu::moments_stub)(l, x.data_ptr(), mean.data_ptr(), var.data_ptr());
+std::pair<Tensor, Tensor> moments(const Plan& p, const Tensor& x) {
+  const cpu::NormLayout& l = p.stats;
+  Tensor mean = empty({l.B}, on(x, x.dtype())), var = empty({l.B}, on(x, x.dtype()));
+  if (l.B > 0)
+    ops::launch_on(p.device, p.op, cpu::moments_stub, l, x.device_data_ptr(), mean.device_data_ptr(),
+                   var.device_data_ptr());
   return {mean, var};
 }
 
 Tensor channel_or(const Plan& p, const Tensor& t, double dflt, DType dtype) {
-  return t.defined() ? p.channel(to_dtype(t, dtype)) : full({p.apply.B}, Scalar(dflt), TensorOptions(dtype));
+  return t.defined() ? p.channel(to_dtype(t, dtype))
+                     : full({p.apply.B}, Scalar(dflt), TensorOptions(dtype).with_device(p.device));
 }
 
 // y = (x - mean) * rstd * weight + bias with per-group mean/rstd (Bs).
@@ -97,8 +108,8 @@ Tensor normalize(const Plan& p, const Tensor& x, const Tensor& mean, const Tenso
   NoGradGuard no_grad;
   const Tensor scale = channel_or(p, w, 1, x.dtype()) * p.expand(rstd);
   const Tensor shift = channel_or(p, b, 0, x.dtype()) - p.expand(mean) * scale;
-  Tensor out = empty(x.shape(), x.dtype());
-  run_affine(p.apply, x, scale, shift, {}, {}, out);
+  Tensor out = empty(x.shape(), on(x, x.dtype()));
+  run_affine(p, x, scale, shift, {}, {}, out);
   return out;
 }
 
@@ -108,19 +119,19 @@ TensorList fused_backward(const Plan& p, const Tensor& g_in, const Tensor& x_in,
   NoGradGuard no_grad;
   const Tensor g = contiguous(g_in), x = contiguous(x_in);
   const Tensor mean_a = contiguous(p.expand(mean)), rstd_a = p.expand(rstd), w_a = channel_or(p, w, 1, x.dtype());
-  Tensor sg = empty({p.apply.B}, x.dtype()), sgx = empty({p.apply.B}, x.dtype());
+  Tensor sg = empty({p.apply.B}, on(x, x.dtype())), sgx = empty({p.apply.B}, on(x, x.dtype()));
   if (p.apply.B > 0)
-    cpu::select(cpu::grad_sums_stub)(p.apply, g.data_ptr(), x.data_ptr(), mean_a.data_ptr(), sg.data_ptr(),
-                                     sgx.data_ptr());
+    ops::launch_on(p.device, p.op, cpu::grad_sums_stub, p.apply, g.device_data_ptr(), x.device_data_ptr(),
+                   mean_a.device_data_ptr(), sg.device_data_ptr(), sgx.device_data_ptr());
   const Tensor sgxhat = sgx * rstd_a;
-  Tensor dx = empty(x.shape(), x.dtype());
+  Tensor dx = empty(x.shape(), on(x, x.dtype()));
   if (batch_stats) {
     const double inv_m = 1.0 / double(p.M);
     const Tensor c1 = p.expand(p.group_sum(w_a * sg)) * inv_m, c2 = p.expand(p.group_sum(w_a * sgxhat)) * inv_m;
     const Tensor scale = -(rstd_a * rstd_a * c2), shift = rstd_a * (rstd_a * mean_a * c2 - c1);
-    run_affine(p.apply, x, scale, shift, g, rstd_a * w_a, dx);
+    run_affine(p, x, scale, shift, g, rstd_a * w_a, dx);
   } else {
-    run_affine(p.apply, g, rstd_a * w_a, zeros({p.apply.B}, x.dtype()), {}, {}, dx);
+    run_affine(p, g, rstd_a * w_a, zeros({p.apply.B}, on(x, x.dtype())), {}, {}, dx);
   }
   return {dx, w.defined() ? to_dtype(p.channel_sum(sgxhat), w.dtype()) : Tensor{},
           b.defined() ? to_dtype(p.channel_sum(sg), b.dtype()) : Tensor{}};
@@ -197,13 +208,14 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& w, const Tensor& b, const Te
   check_param(running_var, C, op, "running_var", x_in);
   ND_CHECK(training || (running_mean.defined() && running_var.defined()), ValueError, "[", op,
            "] running_mean and running_var are required when not training");
+  ops::common_device(op, {&x_in, &w, &b, &running_mean, &running_var});
   const Tensor x = contiguous(x_in);
-  const Plan p = batch_plan(x);
+  const Plan p = batch_plan(x, op);
   ND_CHECK(!training || p.M > 1 || x.numel() == 0, ValueError, "[", op,
            "] Expected more than 1 value per channel when training, got input size ", shape_str(x.shape()));
   Tensor mean, var;
   if (training) {
-    std::tie(mean, var) = moments(p.stats, x);
+    std::tie(mean, var) = moments(p, x);
     NoGradGuard no_grad;
     if (running_mean.defined()) {
       Tensor rm = running_mean;
@@ -243,9 +255,10 @@ Tensor group_norm(const Tensor& x_in, int64_t G, const Tensor& w, const Tensor& 
            " to be divisible by num_groups=", G, " (input ", shape_str(x_in.shape()), ")");
   check_param(w, C, op, "weight", x_in);
   check_param(b, C, op, "bias", x_in);
+  ops::common_device(op, {&x_in, &w, &b});
   const Tensor x = contiguous(x_in);
   const Plan p = group_plan(x, G);
-  auto [mean, var] = moments(p.stats, x);
+  auto [mean, var] = moments(p, x);
   Tensor rstd;
   {
     NoGradGuard no_grad;
