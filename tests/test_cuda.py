@@ -283,3 +283,39 @@ def test_group_norm_runs_on_the_gpu(cuda):
     np.testing.assert_allclose(yc.detach().cpu().numpy(), y.detach().numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_allclose(xc.grad.cpu().numpy(), x.grad.numpy(), rtol=1e-9, atol=1e-10)
 
+
+@pytest.mark.parametrize("pool", [
+    lambda t: F.max_pool2d(t, 3, 2, 1, return_indices=True),
+    lambda t: F.max_pool2d(t, 3, 1, 1, dilation=2, ceil_mode=True, return_indices=True),
+    lambda t: F.max_pool2d(t, (2, 3), (3, 2), ceil_mode=True, return_indices=True),
+    lambda t: F.adaptive_max_pool2d(t, (3, 4), return_indices=True),
+    lambda t: F.avg_pool2d(t, 3, 2, 1),
+    lambda t: F.avg_pool2d(t, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+    lambda t: F.avg_pool2d(t, 2, 1, divisor_override=3),
+    lambda t: F.adaptive_avg_pool2d(t, (4, 3)),
+    lambda t: F.max_pool1d(t.flatten(2), 4, 3, 2, return_indices=True),
+    lambda t: F.avg_pool1d(t.flatten(2), 3, 2, 1),
+])
+def test_pooling_matches_the_cpu_bit_for_bit(cuda, pool):
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        a = rng.standard_normal((2, 3, 9, 11)).astype(dtype)
+        a[0, 0, 2, 3:5] = 5.0  # a tie: the first maximum wins on both devices
+        a[1, 2, 4, 4] = np.nan  # a NaN wins its windows
+        x, xc = _cpu_and_cuda(cuda, a)
+        out, outc = pool(x), pool(xc)
+        out, outc = (out, outc) if isinstance(out, tuple) else ((out,), (outc,))
+        for want, got in zip(out, outc):
+            np.testing.assert_array_equal(got.detach().cpu().numpy(), want.detach().numpy())
+        g = nd.from_numpy(rng.standard_normal(tuple(out[0].shape)).astype(dtype))
+        (out[0] * g).sum().backward()
+        (outc[0] * g.to(cuda)).sum().backward()
+        np.testing.assert_array_equal(xc.grad.cpu().numpy(), x.grad.numpy())
+
+
+def test_max_unpool_raises_clearly_on_cuda(cuda):
+    x = nd.randn(1, 1, 4, 4, device="cuda")
+    y, i = F.max_pool2d(x, 2, return_indices=True)
+    with pytest.raises(RuntimeError, match=r"\[max_unpool2d\] not implemented for CUDA tensors"):
+        F.max_unpool2d(y, i, 2)
+

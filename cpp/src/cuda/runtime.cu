@@ -122,6 +122,7 @@ void register_optim_kernels();
 void register_activation_kernels();
 void register_indexing_kernels();
 void register_norm_kernels();
+void register_pooling_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -134,6 +135,7 @@ void register_kernels() {
   register_reduce_kernels();
   register_softmax_kernels();
   register_norm_kernels();
+  register_pooling_kernels();
 }
 
 void check_device(Device device, const char* op) {

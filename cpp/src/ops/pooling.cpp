@@ -10,6 +10,7 @@
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "cpu/pooling_kernels.h"
+#include "ops/iter.h"
 #include "nativedl/nativedl.h"
 
 namespace nd {
@@ -36,7 +37,10 @@ struct Windows {
   cpu::PoolWindows view(int64_t planes, DType dtype) const {
     cpu::PoolWindows w;
     w.start_h = start_h.data(); w.end_h = end_h.data(); w.start_w = start_w.data(); w.end_w = end_w.data();
-    w.div_h = div_h.data(); w.div_w = div_w.data(); w.divisor_override = divisor_override;
+    // Null without divisors (max pooling): a CUDA launch copies only the tables that exist.
+    w.div_h = div_h.empty() ? nullptr : div_h.data();
+    w.div_w = div_w.empty() ? nullptr : div_w.data();
+    w.divisor_override = divisor_override;
     w.dil_h = dil_h; w.dil_w = dil_w;
     w.planes = planes; w.H = H; w.W = W; w.OH = OH(); w.OW = OW();
     w.dtype = dtype;
@@ -143,8 +147,10 @@ Tensor avg_backward(const WindowsPtr& w, const Tensor& g, const Shape& in_shape)
 // Average pooling over `w`; its backward spreads the gradient back (avg_backward).
 Tensor avg_forward(const WindowsPtr& w, const Tensor& x_in) {
   const Tensor x = contiguous(x_in);
-  Tensor out = empty(out_shape(x, w->OH(), w->OW()), x.dtype());
-  if (out.numel() > 0) cpu::select(cpu::avg_pool_stub)(w->view(planes_of(x), x.dtype()), x.data_ptr(), out.data_ptr());
+  Tensor out = empty(out_shape(x, w->OH(), w->OW()), TensorOptions(x.dtype()).with_device(x.device()));
+  if (out.numel() > 0)
+    ops::launch_on(x.device(), "avg_pool2d", cpu::avg_pool_stub, w->view(planes_of(x), x.dtype()), x.device_data_ptr(),
+                   out.device_data_ptr());
   const Shape in_shape = x.shape();
   record("AvgPool2DBackward0", {x_in}, {out}, [w, in_shape](const TensorList& g) {
     return TensorList{avg_backward(w, g[0], in_shape)};
@@ -154,9 +160,10 @@ Tensor avg_forward(const WindowsPtr& w, const Tensor& x_in) {
 
 Tensor avg_backward(const WindowsPtr& w, const Tensor& g_in, const Shape& in_shape) {
   const Tensor g = contiguous(g_in);
-  Tensor gx = empty(in_shape, g.dtype());
+  Tensor gx = empty(in_shape, TensorOptions(g.dtype()).with_device(g.device()));
   if (gx.numel() > 0)
-    cpu::select(cpu::avg_pool_backward_stub)(w->view(planes_of(gx), g.dtype()), g.data_ptr(), gx.data_ptr());
+    ops::launch_on(g.device(), "avg_pool2d_backward", cpu::avg_pool_backward_stub, w->view(planes_of(gx), g.dtype()),
+                   g.device_data_ptr(), gx.device_data_ptr());
   record("AvgPool2DBackwardBackward0", {g_in}, {gx}, [w](const TensorList& gg) {
     return TensorList{avg_forward(w, gg[0])};
   });
@@ -164,20 +171,24 @@ Tensor avg_backward(const WindowsPtr& w, const Tensor& g_in, const Shape& in_sha
 }
 
 // Places src (planes, K) at idx (planes, K) in zero planes of hw elements: summing repeats
-// (max pooling's backward) or writing them (unpooling). Its transpose is a gather.
-Tensor scatter_planes(const Tensor& src_in, const Tensor& idx, const Shape& out_shape_, bool accumulate) {
+// (max pooling's backward, given the forward's windows) or writing them (unpooling). Its
+// transpose is a gather.
+Tensor scatter_planes(const Tensor& src_in, const Tensor& idx, const Shape& out_shape_, bool accumulate,
+                      const Windows* windows, const char* op) {
   const Tensor src = contiguous(src_in);
-  Tensor out = empty(out_shape_, src.dtype());
+  const Device device = ops::common_device(op, {&src, &idx});
+  Tensor out = empty(out_shape_, TensorOptions(src.dtype()).with_device(device));
   if (out.numel() > 0) {
     const int64_t planes = idx.dim() >= 2 ? idx.numel() / (idx.shape()[idx.dim() - 2] * idx.shape().back()) : 1;
-    cpu::PoolWindows w;
+    cpu::PoolWindows w = windows ? windows->view(planes, src.dtype()) : cpu::PoolWindows{};
     w.planes = planes;
     w.H = out_shape_[out_shape_.size() - 2];
     w.W = out_shape_.back();
     w.OH = idx.shape()[size_t(idx.dim() - 2)];
     w.OW = idx.shape().back();
     w.dtype = src.dtype();
-    cpu::select(cpu::max_pool_backward_stub)(w, src.data_ptr(), idx.data<int64_t>(), out.data_ptr(), accumulate);
+    ops::launch_on(device, op, cpu::max_pool_backward_stub, w, src.device_data_ptr(),
+                   static_cast<const int64_t*>(idx.device_data_ptr()), out.device_data_ptr(), accumulate);
   }
   const Shape src_shape = src.shape();
   record(accumulate ? "MaxPool2DWithIndicesBackward0" : "MaxUnpool2DBackward0", {src_in}, {out},
@@ -193,12 +204,15 @@ Tensor scatter_planes(const Tensor& src_in, const Tensor& idx, const Shape& out_
 std::tuple<Tensor, Tensor> max_forward(const Windows& w, const Tensor& x_in, const char* node) {
   const Tensor x = contiguous(x_in);
   const Shape os = out_shape(x, w.OH(), w.OW());
-  Tensor out = empty(os, x.dtype()), idx = empty(os, DType::Int64);
+  Tensor out = empty(os, TensorOptions(x.dtype()).with_device(x.device()));
+  Tensor idx = empty(os, TensorOptions(DType::Int64).with_device(x.device()));
   if (out.numel() > 0)
-    cpu::select(cpu::max_pool_stub)(w.view(planes_of(x), x.dtype()), x.data_ptr(), out.data_ptr(), idx.data<int64_t>());
+    ops::launch_on(x.device(), "max_pool2d", cpu::max_pool_stub, w.view(planes_of(x), x.dtype()), x.device_data_ptr(),
+                   out.device_data_ptr(), static_cast<int64_t*>(idx.device_data_ptr()));
   const Shape in_shape = x.shape();
-  record(node, {x_in}, {out}, [idx, in_shape](const TensorList& g) {
-    return TensorList{scatter_planes(g[0], idx, in_shape, true)};
+  const WindowsPtr wp = std::make_shared<Windows>(w);
+  record(node, {x_in}, {out}, [idx, in_shape, wp](const TensorList& g) {
+    return TensorList{scatter_planes(g[0], idx, in_shape, true, wp.get(), "max_pool2d_backward")};
   });
   return {out, idx};
 }
@@ -310,6 +324,7 @@ Tensor max_unpool2d(const Tensor& x, const Tensor& indices, const Size2& output_
            " must have the shape of input ", shape_str(x.shape()));
   ND_CHECK(output_size.size() == 2 && output_size[0] > 0 && output_size[1] > 0, ValueError, "[", op,
            "] output_size must be two positive ints, got ", core::ints_str(output_size));
+  ops::common_device(op, {&x, &indices});
   const int64_t hw = output_size[0] * output_size[1];
   const Tensor idx = contiguous(indices);
   if (idx.numel() > 0) {
@@ -317,7 +332,7 @@ Tensor max_unpool2d(const Tensor& x, const Tensor& indices, const Size2& output_
     ND_CHECK(lo >= 0 && hi < hw, IndexError, "[", op, "] found an invalid max index ", lo < 0 ? lo : hi,
              " for output_size=", core::ints_str(output_size), " (", hw, " elements per plane)");
   }
-  return scatter_planes(x, idx, out_shape(x, output_size[0], output_size[1]), false);
+  return scatter_planes(x, idx, out_shape(x, output_size[0], output_size[1]), false, nullptr, op);
 }
 
 }  // namespace nd

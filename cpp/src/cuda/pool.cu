@@ -1,0 +1,231 @@
+// Max and avg pooling over window tables (Note [Window tables]) on the GPU. The forwards run
+// one thread per output element; the backwards run one thread per input element, which
+// gathers from the windows covering it, so no two threads write one address (no atomics) and
+// every sum runs in the CPU kernels' order: the results equal the CPU's bit for bit.
+// The tables live in host memory; each call copies them to one device block first.
+#include <cmath>
+#include <vector>
+
+#include "cpu/pooling_kernels.h"
+#include "cuda/check.cuh"
+#include "cuda/runtime.h"
+
+namespace nd::cuda {
+namespace {
+
+using cpu::PoolWindows;
+
+// Device copies of the tables of `host` for one launch. Freeing returns the block to the
+// allocator's cache; a later kernel that reuses it is queued behind this one on the stream.
+class DeviceWindows {
+ public:
+  explicit DeviceWindows(const PoolWindows& host) : w(host) {
+    const bool avg = host.div_h != nullptr;
+    std::vector<int64_t> ints;
+    for (const int64_t* t : {host.start_h, host.end_h}) ints.insert(ints.end(), t, t + host.OH);
+    for (const int64_t* t : {host.start_w, host.end_w}) ints.insert(ints.end(), t, t + host.OW);
+    std::vector<double> divs;
+    if (avg) {
+      divs.assign(host.div_h, host.div_h + host.OH);
+      divs.insert(divs.end(), host.div_w, host.div_w + host.OW);
+    }
+    ND_CUDA_CHECK(cudaGetDevice(&device_));
+    const size_t int_bytes = ints.size() * sizeof(int64_t), bytes = int_bytes + divs.size() * sizeof(double);
+    block_ = cuda::alloc(bytes, device_, &capacity_);
+    const Device dev{DeviceType::CUDA, device_};
+    copy_bytes(block_, dev, ints.data(), Device{}, int_bytes);
+    if (avg) copy_bytes(static_cast<char*>(block_) + int_bytes, dev, divs.data(), Device{}, bytes - int_bytes);
+    const int64_t* t = static_cast<const int64_t*>(block_);
+    w.start_h = t;
+    w.end_h = t + host.OH;
+    w.start_w = t + 2 * host.OH;
+    w.end_w = t + 2 * host.OH + host.OW;
+    const double* d = reinterpret_cast<const double*>(static_cast<char*>(block_) + int_bytes);
+    w.div_h = avg ? d : nullptr;
+    w.div_w = avg ? d + host.OH : nullptr;
+  }
+  ~DeviceWindows() { cuda::free(block_, capacity_, device_); }
+  DeviceWindows(const DeviceWindows&) = delete;
+  DeviceWindows& operator=(const DeviceWindows&) = delete;
+
+  PoolWindows w;  // the host descriptor with device table pointers
+
+ private:
+  int device_ = 0;
+  void* block_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+#define ND_FOR_EACH(i, n) \
+  for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < (n); i += int64_t(blockDim.x) * gridDim.x)
+
+// Calls f(o), in increasing o, for every window o of one axis with start[o] <= h < end[o]
+// (exactly the windows covering h when dil == 1; dilated ones may skip h). end[] never decreases, so
+// the first candidate is found by bisection; start[] also never decreases except where
+// windows clipped at a padded edge start at their first tap inside the input (below `dil`),
+// so once a start is past h and at least dil, no later window reaches back to h.
+template <typename F>
+__device__ __forceinline__ void for_covering(const int64_t* start, const int64_t* end, int64_t n, int64_t dil,
+                                             int64_t h, F f) {
+  int64_t lo = 0, hi = n;
+  while (lo < hi) {
+    const int64_t mid = (lo + hi) / 2;
+    if (end[mid] > h) hi = mid; else lo = mid + 1;
+  }
+  for (int64_t o = lo; o < n; ++o) {
+    const int64_t s = start[o];
+    if (s > h && s >= dil) break;
+    if (s <= h) f(o);
+  }
+}
+
+// The CPU kernel's two passes: the maximum, then its first occurrence (the last NaN when the
+// window has one).
+template <typename T> __global__ void max_pool_kernel(const PoolWindows w, const T* in, T* out, int64_t* indices) {
+  ND_FOR_EACH(i, w.planes * w.OH * w.OW) {
+    const int64_t ow = i % w.OW, oh = (i / w.OW) % w.OH, p = i / (w.OW * w.OH);
+    const T* x = in + p * w.H * w.W;
+    const int64_t h0 = w.start_h[oh], h1 = w.end_h[oh], c0 = w.start_w[ow], c1 = w.end_w[ow];
+    T best = -INFINITY;
+    bool nan = false;
+    for (int64_t h = h0; h < h1; h += w.dil_h)
+      for (int64_t c = c0; c < c1; c += w.dil_w) {
+        const T v = x[h * w.W + c];
+        best = v > best ? v : best;
+        nan |= v != v;
+      }
+    int64_t arg = h0 * w.W + c0;
+    bool found = false;
+    for (int64_t h = h0; h < h1; h += w.dil_h)
+      for (int64_t c = c0; c < c1; c += w.dil_w) {
+        const T v = x[h * w.W + c];
+        const bool hit = nan ? v != v : !found && v == best;
+        arg = hit ? h * w.W + c : arg;
+        found |= hit;
+      }
+    out[i] = x[arg];
+    if (indices) indices[i] = arg;
+  }
+}
+
+// Input element (h, c) receives the gradients of the outputs that picked it, in output order.
+template <typename T>
+__global__ void max_pool_backward_kernel(const PoolWindows w, const T* gout, const int64_t* indices, T* gin) {
+  ND_FOR_EACH(i, w.planes * w.H * w.W) {
+    const int64_t hw = i % (w.H * w.W), h = hw / w.W, c = hw % w.W, p = i / (w.H * w.W);
+    const T* go = gout + p * w.OH * w.OW;
+    const int64_t* ix = indices + p * w.OH * w.OW;
+    T acc = 0;
+    for_covering(w.start_h, w.end_h, w.OH, w.dil_h, h, [&](int64_t oh) {
+      for_covering(w.start_w, w.end_w, w.OW, w.dil_w, c, [&](int64_t ow) {
+        const int64_t k = oh * w.OW + ow;
+        if (ix[k] == hw) acc += go[k];
+      });
+    });
+    gin[i] = acc;
+  }
+}
+
+__device__ __forceinline__ double divisor(const PoolWindows& w, int64_t oh, int64_t ow) {
+  return w.divisor_override != 0 ? w.divisor_override : w.div_h[oh] * w.div_w[ow];
+}
+
+// Column sums first, then across columns: the CPU kernel's order of additions.
+template <typename T> __global__ void avg_pool_kernel(const PoolWindows w, const T* in, T* out) {
+  ND_FOR_EACH(i, w.planes * w.OH * w.OW) {
+    const int64_t ow = i % w.OW, oh = (i / w.OW) % w.OH, p = i / (w.OW * w.OH);
+    const T* x = in + p * w.H * w.W;
+    T s = 0;
+    for (int64_t c = w.start_w[ow]; c < w.end_w[ow]; ++c) {
+      T col = 0;
+      for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; ++h) col += x[h * w.W + c];
+      s += col;
+    }
+    out[i] = T(s / divisor(w, oh, ow));
+  }
+}
+
+// Per covering output row, the sum over covering output columns, then across rows: the CPU
+// kernel's order.
+template <typename T> __global__ void avg_pool_backward_kernel(const PoolWindows w, const T* gout, T* gin) {
+  ND_FOR_EACH(i, w.planes * w.H * w.W) {
+    const int64_t hw = i % (w.H * w.W), h = hw / w.W, c = hw % w.W, p = i / (w.H * w.W);
+    const T* go = gout + p * w.OH * w.OW;
+    T acc = 0;
+    for_covering(w.start_h, w.end_h, w.OH, 1, h, [&](int64_t oh) {
+      T row = 0;
+      for_covering(w.start_w, w.end_w, w.OW, 1, c, [&](int64_t ow) {
+        row += T(go[oh * w.OW + ow] / divisor(w, oh, ow));
+      });
+      acc += row;
+    });
+    gin[i] = acc;
+  }
+}
+
+#undef ND_FOR_EACH
+
+template <typename T> void max_pool_typed(const PoolWindows& host, const void* in, void* out, int64_t* indices) {
+  DeviceWindows d(host);
+  max_pool_kernel<T><<<grid_for(host.planes * host.OH * host.OW), kBlock>>>(
+      d.w, static_cast<const T*>(in), static_cast<T*>(out), indices);
+  ND_CUDA_CHECK_LAUNCH(max_pool_kernel);
+}
+
+template <typename T> void max_pool_backward_typed(const PoolWindows& host, const void* gout, const int64_t* indices,
+                                                   void* gin) {
+  DeviceWindows d(host);
+  max_pool_backward_kernel<T><<<grid_for(host.planes * host.H * host.W), kBlock>>>(
+      d.w, static_cast<const T*>(gout), indices, static_cast<T*>(gin));
+  ND_CUDA_CHECK_LAUNCH(max_pool_backward_kernel);
+}
+
+template <typename T> void avg_pool_typed(const PoolWindows& host, const void* in, void* out) {
+  DeviceWindows d(host);
+  avg_pool_kernel<T><<<grid_for(host.planes * host.OH * host.OW), kBlock>>>(d.w, static_cast<const T*>(in),
+                                                                          static_cast<T*>(out));
+  ND_CUDA_CHECK_LAUNCH(avg_pool_kernel);
+}
+
+template <typename T> void avg_pool_backward_typed(const PoolWindows& host, const void* gout, void* gin) {
+  DeviceWindows d(host);
+  avg_pool_backward_kernel<T><<<grid_for(host.planes * host.H * host.W), kBlock>>>(
+      d.w, static_cast<const T*>(gout), static_cast<T*>(gin));
+  ND_CUDA_CHECK_LAUNCH(avg_pool_backward_kernel);
+}
+
+// The op layer calls these with non-empty outputs only.
+void max_pool(const PoolWindows& w, const void* in, void* out, int64_t* indices) {
+  if (w.dtype == DType::Float64) max_pool_typed<double>(w, in, out, indices);
+  else max_pool_typed<float>(w, in, out, indices);
+}
+
+// Max pooling's backward (accumulate, with the forward's tables) gathers; max unpooling's
+// (arbitrary indices, no tables) would need a scatter whose repeated indices race, so it has
+// no CUDA kernel.
+void max_pool_backward(const PoolWindows& w, const void* gout, const int64_t* indices, void* gin, bool accumulate) {
+  ND_CHECK(accumulate && w.start_h != nullptr, Error, "[max_unpool2d] not implemented for CUDA tensors");
+  if (w.dtype == DType::Float64) max_pool_backward_typed<double>(w, gout, indices, gin);
+  else max_pool_backward_typed<float>(w, gout, indices, gin);
+}
+
+void avg_pool(const PoolWindows& w, const void* in, void* out) {
+  if (w.dtype == DType::Float64) avg_pool_typed<double>(w, in, out);
+  else avg_pool_typed<float>(w, in, out);
+}
+
+void avg_pool_backward(const PoolWindows& w, const void* gout, void* gin) {
+  if (w.dtype == DType::Float64) avg_pool_backward_typed<double>(w, gout, gin);
+  else avg_pool_backward_typed<float>(w, gout, gin);
+}
+
+}  // namespace
+
+void register_pooling_kernels() {
+  cpu::max_pool_stub.cuda = max_pool;
+  cpu::max_pool_backward_stub.cuda = max_pool_backward;
+  cpu::avg_pool_stub.cuda = avg_pool;
+  cpu::avg_pool_backward_stub.cuda = avg_pool_backward;
+}
+
+}  // namespace nd::cuda
