@@ -319,3 +319,18 @@ def test_max_unpool_raises_clearly_on_cuda(cuda):
     with pytest.raises(RuntimeError, match=r"\[max_unpool2d\] not implemented for CUDA tensors"):
         F.max_unpool2d(y, i, 2)
 
+
+def test_dropout_masks_come_from_the_seed(cuda):
+    x = nd.ones(1000, 33, device="cuda")
+    nd.cuda.manual_seed(4)
+    a = F.dropout(x, 0.3).cpu().numpy()
+    nd.cuda.manual_seed(4)
+    np.testing.assert_array_equal(F.dropout(x, 0.3).cpu().numpy(), a)
+    assert set(np.unique(a)) <= {0.0, np.float32(1 / 0.7)} and abs((a == 0).mean() - 0.3) < 0.01
+    nd.manual_seed(4)  # both generators seeded alike draw one Philox stream: the CPU's mask
+    np.testing.assert_array_equal(F.dropout(x, 0.3).cpu().numpy(), F.dropout(nd.ones(1000, 33), 0.3).numpy())
+    xr = nd.randn(7, 6, 5, device="cuda", requires_grad=True)
+    y = F.dropout2d(xr, 0.5)
+    y.sum().backward()
+    keep = (y.detach().cpu().numpy() != 0).any(2, keepdims=True)
+    np.testing.assert_array_equal(xr.grad.cpu().numpy(), np.broadcast_to(keep * 2.0, (7, 6, 5)))

@@ -29,6 +29,7 @@ void* alloc(size_t, int device, size_t*) {
   return nullptr;
 }
 void free(void*, size_t, int) {}
+void fill_uniform(void*, int64_t, bool, uint64_t, uint64_t) { check_device({DeviceType::CUDA, 0}, "rand"); }
 void register_kernels() {}
 DeviceScope::DeviceScope(Device device) { check_device(device, "cuda"); }
 DeviceScope::~DeviceScope() = default;

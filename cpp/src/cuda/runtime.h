@@ -3,6 +3,7 @@
 // CUDA runtime; disabled.cpp, compiled instead when the backend is off, reports its absence.
 #pragma once
 #include <cstddef>
+#include <cstdint>
 
 #include "nativedl/dtype.h"
 
@@ -22,6 +23,10 @@ void free(void* p, size_t capacity, int device);
 /// copies from the host return when the source may be reused; device-to-device copies are
 /// queued on the default stream behind earlier kernels.
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes);
+
+/// Fills n floats (or doubles) on the current device with the uniform draw
+/// core::uniform_element(key, base, i) (the host's numbers for the same generator state).
+void fill_uniform(void* out, int64_t n, bool dbl, uint64_t key, uint64_t base);
 
 /// Makes a CUDA device current for a scope (kernels launch on the current device); a CPU
 /// device leaves everything as it is.

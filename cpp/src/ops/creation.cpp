@@ -112,11 +112,15 @@ Tensor rand(const Shape& shape, TensorOptions opt, Generator* gen) {
   Generator& g = gen ? *gen : generator_for(opt.device);
   const uint64_t key = g.initial_seed(), base = g.advance(uint64_t(shape_numel(shape)) * 2);
   const bool dbl = opt.dtype == DType::Float64;
-  return generate(shape, opt, [=](int64_t i) {
-    core::Philox4x32 r(key, base / 4 + uint64_t(i) / 2);
-    const int lane = int(i % 2) * 2;
-    return dbl ? core::uniform_double(r.out[lane], r.out[lane + 1]) : double(core::uniform_float(r.out[lane]));
-  });
+  if (opt.device.type == DeviceType::CUDA) {  // drawn on the device: the same numbers, no host copy
+    Tensor t = empty(shape, TensorOptions(opt).with_requires_grad(false));
+    if (t.numel() > 0) {
+      cuda::DeviceScope scope(t.device());
+      cuda::fill_uniform(t.device_data_ptr(), t.numel(), dbl, key, base);
+    }
+    return finish(t, opt);
+  }
+  return generate(shape, opt, [=](int64_t i) { return core::uniform_element(key, base, uint64_t(i), dbl); });
 }
 
 Tensor randn(const Shape& shape, TensorOptions opt, Generator* gen) {

@@ -32,7 +32,8 @@ Shape mask_shape(const Tensor& x, bool feature, const char* op) {
 // 1 with probability 1 - p, else 0, in x's dtype.
 Tensor keep_mask(const Tensor& x, double p, bool feature, const char* op) {
   NoGradGuard no_grad;
-  const Tensor u = rand(mask_shape(x, feature, op), TensorOptions(x.dtype()));
+  // On x's device, from that device's generator (drawn there by the Philox kernel for CUDA).
+  const Tensor u = rand(mask_shape(x, feature, op), TensorOptions(x.dtype()).with_device(x.device()));
   return to_dtype(lt(u, scalar_tensor(Scalar(1 - p), DType::Float64)), x.dtype());
 }
 
@@ -40,7 +41,7 @@ Tensor plain(const Tensor& x, double p, bool train, bool feature, const char* op
   check_float(x, op);
   check_p(p, op);
   if (!train || p == 0 || x.numel() == 0) return x;
-  if (p == 1) return x * zeros(mask_shape(x, feature, op), TensorOptions(x.dtype()));
+  if (p == 1) return x * zeros(mask_shape(x, feature, op), TensorOptions(x.dtype()).with_device(x.device()));
   return x * (keep_mask(x, p, feature, op) * Scalar(1 / (1 - p)));
 }
 
@@ -49,7 +50,7 @@ Tensor alpha(const Tensor& x, double p, bool train, bool feature, const char* op
   check_p(p, op);
   if (!train || p == 0 || x.numel() == 0) return x;
   // p = 1: zeros, as PyTorch (the affine correction divides by 1 - p).
-  if (p == 1) return x * zeros(mask_shape(x, feature, op), TensorOptions(x.dtype()));
+  if (p == 1) return x * zeros(mask_shape(x, feature, op), TensorOptions(x.dtype()).with_device(x.device()));
   constexpr double kAlpha = 1.7580993408473766;
   // As PyTorch: with keep mask k, y = x * k * a + (k - 1) * alpha * a + alpha * a * p, which
   // keeps zero mean and unit variance for SELU activations.
