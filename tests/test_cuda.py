@@ -334,3 +334,41 @@ def test_dropout_masks_come_from_the_seed(cuda):
     y.sum().backward()
     keep = (y.detach().cpu().numpy() != 0).any(2, keepdims=True)
     np.testing.assert_array_equal(xr.grad.cpu().numpy(), np.broadcast_to(keep * 2.0, (7, 6, 5)))
+
+
+@pytest.mark.parametrize("case", [
+    ((2, 6, 9, 8), (4, 6, 3, 3), dict(stride=1, padding=1)),
+    ((3, 6, 11, 10), (6, 3, 3, 2), dict(stride=(2, 3), padding=(1, 0), dilation=(2, 1), groups=2)),
+    ((2, 5, 7, 7), (10, 1, 3, 3), dict(stride=2, padding=1, groups=5)),  # depthwise, multiplier 2
+    ((1, 70, 5, 6), (65, 70, 1, 1), dict()),  # more than one tile of channels and positions
+])
+def test_conv2d_forward_and_backward_match_the_cpu(cuda, case):
+    xs, ws, kw = case
+    rng = np.random.default_rng(6)
+    x, xc = _cpu_and_cuda(cuda, rng.standard_normal(xs))
+    w, wc = _cpu_and_cuda(cuda, rng.standard_normal(ws))
+    b, bc = _cpu_and_cuda(cuda, rng.standard_normal(ws[0]))
+    y, yc = F.conv2d(x, w, b, **kw), F.conv2d(xc, wc, bc, **kw)
+    np.testing.assert_allclose(yc.detach().cpu().numpy(), y.detach().numpy(), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(tuple(y.shape))
+    (y * nd.from_numpy(g)).sum().backward()
+    (yc * nd.from_numpy(g).to(cuda)).sum().backward()
+    for cpu_t, gpu_t in ((x, xc), (w, wc), (b, bc)):
+        np.testing.assert_allclose(gpu_t.grad.cpu().numpy(), cpu_t.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_conv_transpose2d_and_conv1d_match_the_cpu(cuda):
+    rng = np.random.default_rng(7)
+    x, xc = _cpu_and_cuda(cuda, rng.standard_normal((2, 4, 5, 6)).astype(np.float32))
+    w, wc = _cpu_and_cuda(cuda, rng.standard_normal((4, 3, 3, 3)).astype(np.float32))
+    y = F.conv_transpose2d(x, w, stride=2, padding=1, output_padding=1)
+    yc = F.conv_transpose2d(xc, wc, stride=2, padding=1, output_padding=1)
+    np.testing.assert_allclose(yc.detach().cpu().numpy(), y.detach().numpy(), rtol=1e-5, atol=1e-5)
+    (y * y).sum().backward()
+    (yc * yc).sum().backward()
+    np.testing.assert_allclose(xc.grad.cpu().numpy(), x.grad.numpy(), rtol=1e-4, atol=1e-4)
+    np.testing.assert_allclose(wc.grad.cpu().numpy(), w.grad.numpy(), rtol=1e-4, atol=1e-4)
+    s = rng.standard_normal((3, 4, 20)).astype(np.float32)
+    k = rng.standard_normal((5, 4, 3)).astype(np.float32)
+    np.testing.assert_allclose(F.conv1d(nd.from_numpy(s).to(cuda), nd.from_numpy(k).to(cuda), padding=2).cpu().numpy(),
+                               F.conv1d(nd.from_numpy(s), nd.from_numpy(k), padding=2).numpy(), rtol=1e-5, atol=1e-5)

@@ -123,6 +123,7 @@ void register_activation_kernels();
 void register_indexing_kernels();
 void register_norm_kernels();
 void register_pooling_kernels();
+void register_conv_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -136,6 +137,7 @@ void register_kernels() {
   register_softmax_kernels();
   register_norm_kernels();
   register_pooling_kernels();
+  register_conv_kernels();
 }
 
 void check_device(Device device, const char* op) {

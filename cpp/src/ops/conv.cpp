@@ -6,6 +6,7 @@
 
 #include "autograd/meta.h"
 #include "cpu/conv_kernels.h"
+#include "ops/iter.h"
 #include "nativedl/nativedl.h"
 
 namespace nd {
@@ -48,19 +49,23 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t oh, i
 Tensor conv_tpose(const Tensor& y, const Tensor& w, const Tensor& b, int64_t h, int64_t wd, const ConvParams& p);
 Tensor conv_wgrad(const Tensor& x, const Tensor& y, int64_t kh, int64_t kw, const ConvParams& p);
 
-const void* ptr_or_null(const Tensor& t) { return t.defined() ? t.data_ptr() : nullptr; }
+const void* ptr_or_null(const Tensor& t) { return t.defined() ? t.device_data_ptr() : nullptr; }
+
+// Options for an output of `like`'s dtype on its device.
+TensorOptions like(const Tensor& t) { return TensorOptions(t.dtype()).with_device(t.device()); }
 
 // y = conv(x, w) + b of the given output size; its gradients are conv_tpose and conv_wgrad.
 Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t oh, int64_t ow, const ConvParams& p) {
   Tensor out;
   {
     NoGradGuard no_grad;
+    const Device device = ops::common_device("conv2d", {&x, &w, &b});
     const Tensor xc = contiguous(x), wc = contiguous(w), bc = b.defined() ? contiguous(b) : Tensor();
-    out = empty({x.size(0), w.size(0), oh, ow}, x.dtype());
+    out = empty({x.size(0), w.size(0), oh, ow}, like(x));
     const cpu::ConvGeom g = geom(x.dtype(), x.shape(), w.shape(), out.shape(), p);
     if (out.numel() > 0)
-      cpu::select(depthwise(g) ? cpu::depthwise_forward_stub : cpu::conv_forward_stub)(
-          g, xc.data_ptr(), wc.data_ptr(), ptr_or_null(bc), out.data_ptr());
+      ops::launch_on(device, "conv2d", depthwise(g) ? cpu::depthwise_forward_stub : cpu::conv_forward_stub, g,
+                     xc.device_data_ptr(), wc.device_data_ptr(), ptr_or_null(bc), out.device_data_ptr());
   }
   const TensorList inputs = b.defined() ? TensorList{x, w, b} : TensorList{x, w};
   if (!autograd::any_requires_grad(inputs)) return out;
@@ -82,12 +87,13 @@ Tensor conv_tpose(const Tensor& y, const Tensor& w, const Tensor& b, int64_t h, 
   Tensor out;
   {
     NoGradGuard no_grad;
+    const Device device = ops::common_device("conv_transpose2d", {&y, &w, &b});
     const Tensor yc = contiguous(y), wc = contiguous(w), bc = b.defined() ? contiguous(b) : Tensor();
-    out = empty({y.size(0), w.size(1) * p.groups, h, wd}, y.dtype());
+    out = empty({y.size(0), w.size(1) * p.groups, h, wd}, like(y));
     const cpu::ConvGeom g = geom(y.dtype(), out.shape(), w.shape(), y.shape(), p);
     if (out.numel() > 0)
-      cpu::select(depthwise(g) ? cpu::depthwise_transpose_stub : cpu::conv_transpose_stub)(
-          g, yc.data_ptr(), wc.data_ptr(), ptr_or_null(bc), out.data_ptr());
+      ops::launch_on(device, "conv_transpose2d", depthwise(g) ? cpu::depthwise_transpose_stub : cpu::conv_transpose_stub,
+                     g, yc.device_data_ptr(), wc.device_data_ptr(), ptr_or_null(bc), out.device_data_ptr());
   }
   const TensorList inputs = b.defined() ? TensorList{y, w, b} : TensorList{y, w};
   if (!autograd::any_requires_grad(inputs)) return out;
@@ -109,12 +115,13 @@ Tensor conv_wgrad(const Tensor& x, const Tensor& y, int64_t kh, int64_t kw, cons
   Tensor out;
   {
     NoGradGuard no_grad;
+    const Device device = ops::common_device("conv2d_weight", {&x, &y});
     const Tensor xc = contiguous(x), yc = contiguous(y);
-    out = empty({y.size(1), x.size(1) / p.groups, kh, kw}, x.dtype());
+    out = empty({y.size(1), x.size(1) / p.groups, kh, kw}, like(x));
     const cpu::ConvGeom g = geom(x.dtype(), x.shape(), out.shape(), y.shape(), p);
     if (out.numel() > 0)
-      cpu::select(depthwise(g) ? cpu::depthwise_weight_stub : cpu::conv_weight_stub)(g, xc.data_ptr(), yc.data_ptr(),
-                                                                                      out.data_ptr());
+      ops::launch_on(device, "conv2d_weight", depthwise(g) ? cpu::depthwise_weight_stub : cpu::conv_weight_stub, g,
+                     xc.device_data_ptr(), yc.device_data_ptr(), out.device_data_ptr());
   }
   if (!autograd::any_requires_grad(TensorList{x, y})) return out;
   const bool need_x = x.requires_grad(), need_y = y.requires_grad();
