@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "cpu/conv_util.h"
 #include "cpu/loops.h"
@@ -24,34 +25,92 @@ template <typename Body> void for_planes(const PoolWindows& w, Body&& body) {
 // per window: the scan is two branch-free passes instead, the maximum (a max instruction, NaN
 // noted aside), then the index of its first occurrence (integer selects). A window with a NaN
 // takes the NaN path: its last NaN wins, as in PyTorch.
+template <typename T> void max_window(const PoolWindows& w, const T* x, int64_t oh, int64_t ow, T* y, int64_t* ix) {
+  const int64_t h0 = w.start_h[oh], h1 = w.end_h[oh], c0 = w.start_w[ow], c1 = w.end_w[ow];
+  T best = -std::numeric_limits<T>::infinity();
+  bool nan = false;
+  for (int64_t h = h0; h < h1; h += w.dil_h)
+    for (int64_t c = c0; c < c1; c += w.dil_w) {
+      const T v = x[h * w.W + c];
+      best = v > best ? v : best;
+      nan |= v != v;
+    }
+  int64_t arg = h0 * w.W + c0;
+  bool found = false;
+  for (int64_t h = h0; h < h1; h += w.dil_h)
+    for (int64_t c = c0; c < c1; c += w.dil_w) {
+      const T v = x[h * w.W + c];
+      const bool hit = nan ? v != v : !found && v == best;
+      arg = hit ? h * w.W + c : arg;
+      found |= hit;
+    }
+  *y = x[arg];
+  if (ix) *ix = arg;
+}
+
+// The outputs [lo, hi) of a row whose windows are all whole, K taps wide, and S apart: their
+// columns are c0 + k * S + j * dil_w (k < n, j < K).
+struct MaxRun { int64_t lo = 0, hi = 0, K = 0, S = 0; };
+
+MaxRun uniform_run(const PoolWindows& w) {
+  MaxRun r;
+  auto taps = [&](int64_t ow) { return (w.end_w[ow] - w.start_w[ow] + w.dil_w - 1) / w.dil_w; };
+  for (int64_t ow = 0; ow < w.OW; ++ow) r.K = std::max(r.K, taps(ow));
+  while (r.lo < w.OW && taps(r.lo) != r.K) ++r.lo;
+  r.hi = std::min(r.lo + 1, w.OW);
+  r.S = r.hi < w.OW ? w.start_w[r.hi] - w.start_w[r.lo] : 1;
+  while (r.hi < w.OW && taps(r.hi) == r.K && w.start_w[r.hi] - w.start_w[r.hi - 1] == r.S) ++r.hi;
+  return r;
+}
+
+// One output row's whole windows, vectorized across the outputs (S a constant, so the
+// compiler turns the strided loads into vector loads and shuffles): the taps in the scalar
+// scan's order, each taking over where it is greater (so the first maximum stays) or NaN (so
+// the last NaN wins), its flat index blended alongside in Idx lanes as wide as T's.
+template <typename T, int S, typename Idx>
+void max_run_row(const PoolWindows& w, const T* x, int64_t oh, const MaxRun& r, T* best, Idx* arg) {
+  const int64_t n = r.hi - r.lo, c0 = w.start_w[r.lo];
+  for (int64_t k = 0; k < n; ++k) {
+    best[k] = -std::numeric_limits<T>::infinity();
+    arg[k] = Idx(w.start_h[oh] * w.W + c0 + k * S);
+  }
+  for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; h += w.dil_h)
+    for (int64_t j = 0; j < r.K; ++j) {
+      const Idx base = Idx(h * w.W + c0 + j * w.dil_w);
+      const T* row = x + base;
+      for (int64_t k = 0; k < n; ++k) {
+        const T v = row[k * S];
+        const bool take = (v > best[k]) | (v != v);
+        best[k] = take ? v : best[k];
+        arg[k] = take ? Idx(base + Idx(k * S)) : arg[k];
+      }
+    }
+}
+
 template <typename T> void max_pool_typed(const PoolWindows& w, const T* in, T* out, int64_t* indices) {
-  for_planes(w, [&](int64_t p) {
-    const T* x = in + p * w.H * w.W;
-    T* y = out + p * w.OH * w.OW;
-    int64_t* ix = indices ? indices + p * w.OH * w.OW : nullptr;
-    for (int64_t oh = 0; oh < w.OH; ++oh) {
-      const int64_t h0 = w.start_h[oh], h1 = w.end_h[oh];
-      for (int64_t ow = 0; ow < w.OW; ++ow) {
-        const int64_t c0 = w.start_w[ow], c1 = w.end_w[ow];
-        T best = -std::numeric_limits<T>::infinity();
-        bool nan = false;
-        for (int64_t h = h0; h < h1; h += w.dil_h)
-          for (int64_t c = c0; c < c1; c += w.dil_w) {
-            const T v = x[h * w.W + c];
-            best = v > best ? v : best;
-            nan |= v != v;
-          }
-        int64_t arg = h0 * w.W + c0;
-        bool found = false;
-        for (int64_t h = h0; h < h1; h += w.dil_h)
-          for (int64_t c = c0; c < c1; c += w.dil_w) {
-            const T v = x[h * w.W + c];
-            const bool hit = nan ? v != v : !found && v == best;
-            arg = hit ? h * w.W + c : arg;
-            found |= hit;
-          }
-        y[oh * w.OW + ow] = x[arg];
-        if (ix) ix[oh * w.OW + ow] = arg;
+  // Flat plane indices fit Idx (as wide as T's lanes) for every plane but huge float32 ones.
+  using Idx = std::conditional_t<sizeof(T) == 4, int32_t, int64_t>;
+  const MaxRun r = uniform_run(w);
+  const bool fast = (r.S == 1 || r.S == 2) && r.hi > r.lo && w.H * w.W <= std::numeric_limits<Idx>::max();
+  core::parallel_for(0, w.planes, plane_grain(w.H * w.W + w.OH * w.OW), [&](int64_t b, int64_t e) {
+    ConvScratch<T> best(w.OW);
+    ConvScratch<Idx> arg(w.OW);
+    for (int64_t p = b; p < e; ++p) {
+      const T* x = in + p * w.H * w.W;
+      T* y = out + p * w.OH * w.OW;
+      int64_t* ix = indices ? indices + p * w.OH * w.OW : nullptr;
+      for (int64_t oh = 0; oh < w.OH; ++oh) {
+        const int64_t o = oh * w.OW;
+        if (!fast) {
+          for (int64_t ow = 0; ow < w.OW; ++ow) max_window(w, x, oh, ow, y + o + ow, ix ? ix + o + ow : nullptr);
+          continue;
+        }
+        for (int64_t ow = 0; ow < r.lo; ++ow) max_window(w, x, oh, ow, y + o + ow, ix ? ix + o + ow : nullptr);
+        if (r.S == 1) max_run_row<T, 1>(w, x, oh, r, best.p, arg.p);
+        else max_run_row<T, 2>(w, x, oh, r, best.p, arg.p);
+        for (int64_t k = 0; k < r.hi - r.lo; ++k) y[o + r.lo + k] = best.p[k];
+        if (ix) for (int64_t k = 0; k < r.hi - r.lo; ++k) ix[o + r.lo + k] = arg.p[k];
+        for (int64_t ow = r.hi; ow < w.OW; ++ow) max_window(w, x, oh, ow, y + o + ow, ix ? ix + o + ow : nullptr);
       }
     }
   });
