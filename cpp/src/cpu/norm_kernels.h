@@ -29,6 +29,23 @@ using GradSumsKernel = void (*)(const NormLayout& l, const void* g, const void* 
 using AffineKernel = void (*)(const NormLayout& l, const void* x, const void* scale, const void* shift,
                               const void* g, const void* gscale, void* out);
 
+// Note [Fused per-channel normalization]
+// With batch statistics, the forward (moments, then the affine map) and the backward
+// (gradient sums, then the affine map) each need a whole b's statistics before writing it.
+// The fused kernels finish one b at a time (its A runs of S, e.g. one channel of a batch:
+// hundreds of KiB) so the later passes reread it from cache: the forward moves x and y once,
+// the backward g, x and dx once, instead of x or g and x twice.
+
+/// mean[b], biased var[b] and rstd[b] = 1 / sqrt(var + eps), then
+/// out = (x - mean) * rstd * weight[b] + bias[b]; weight, bias (B, x's dtype) may be null.
+using NormForwardKernel = void (*)(const NormLayout& l, const void* x, const void* weight, const void* bias,
+                                   double eps, void* out, void* mean, void* var, void* rstd);
+/// The batch-statistics backward of that map (Note [Fused normalization backward]):
+/// sum_g[b] = sum g, sum_gx[b] = sum g * (x - mean[b]), then
+/// dx = rstd * (g * w - mean(g * w) - xhat * mean(g * w * xhat)); weight may be null.
+using NormBackwardKernel = void (*)(const NormLayout& l, const void* g, const void* x, const void* mean,
+                                    const void* rstd, const void* weight, void* dx, void* sum_g, void* sum_gx);
+
 struct LayerNormArgs {
   int64_t rows = 0, cols = 0;
   double eps = 1e-5;
@@ -49,6 +66,8 @@ constexpr int64_t kLayerNormChunks = 32;
 extern DispatchStub<MomentsKernel> moments_stub;
 extern DispatchStub<GradSumsKernel> grad_sums_stub;
 extern DispatchStub<AffineKernel> affine_stub;
+extern DispatchStub<NormForwardKernel> norm_forward_stub;
+extern DispatchStub<NormBackwardKernel> norm_backward_stub;
 extern DispatchStub<LayerNormKernel> layer_norm_stub;
 extern DispatchStub<LayerNormBackwardKernel> layer_norm_backward_stub;
 

@@ -12,6 +12,7 @@
 // common single backward stays fused.
 #include <algorithm>
 #include <functional>
+#include <tuple>
 
 #include "autograd/meta.h"
 #include "core/shape.h"
@@ -25,6 +26,8 @@ namespace cpu {
 DispatchStub<MomentsKernel> moments_stub;
 DispatchStub<GradSumsKernel> grad_sums_stub;
 DispatchStub<AffineKernel> affine_stub;
+DispatchStub<NormForwardKernel> norm_forward_stub;
+DispatchStub<NormBackwardKernel> norm_backward_stub;
 DispatchStub<LayerNormKernel> layer_norm_stub;
 DispatchStub<LayerNormBackwardKernel> layer_norm_backward_stub;
 }  // namespace cpu
@@ -77,6 +80,13 @@ Plan group_plan(const Tensor& x, int64_t G) {
   return p;
 }
 
+// Statistics groups are the affine pass's units (batch and instance norm) and the data is on the
+// CPU: the fused per-channel kernels apply (Note [Fused per-channel normalization]).
+bool fused_per_channel(const Plan& p) {
+  return p.device.type == DeviceType::CPU && p.stats.A == p.apply.A && p.stats.B == p.apply.B &&
+         p.stats.S == p.apply.S;
+}
+
 void run_affine(const Plan& p, const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& g,
                 const Tensor& gscale, Tensor& out) {
   if (out.numel() == 0) return;
@@ -113,6 +123,21 @@ Tensor normalize(const Plan& p, const Tensor& x, const Tensor& mean, const Tenso
   return out;
 }
 
+// mean, biased var, rstd and the output in one pass per statistics group (fused_per_channel plans;
+// Note [Fused per-channel normalization]).
+std::tuple<Tensor, Tensor, Tensor, Tensor> fused_forward(const Plan& p, const Tensor& x, const Tensor& w,
+                                                         const Tensor& b, double eps) {
+  const Tensor wc = w.defined() ? contiguous(channel_or(p, w, 1, x.dtype())) : w;
+  const Tensor bc = b.defined() ? contiguous(channel_or(p, b, 0, x.dtype())) : b;
+  Tensor mean = empty({p.apply.B}, x.dtype()), var = empty({p.apply.B}, x.dtype());
+  Tensor rstd = empty({p.apply.B}, x.dtype()), out = empty(x.shape(), x.dtype());
+  if (p.apply.B > 0)
+    cpu::select(cpu::norm_forward_stub)(p.apply, x.data_ptr(), wc.defined() ? wc.data_ptr() : nullptr,
+                                        bc.defined() ? bc.data_ptr() : nullptr, eps, out.data_ptr(), mean.data_ptr(),
+                                        var.data_ptr(), rstd.data_ptr());
+  return {mean, var, rstd, out};
+}
+
 // Note [Fused normalization backward]; `batch_stats`: mean/rstd came from x (not constants).
 TensorList fused_backward(const Plan& p, const Tensor& g_in, const Tensor& x_in, const Tensor& mean,
                           const Tensor& rstd, const Tensor& w, const Tensor& b, bool batch_stats) {
@@ -120,11 +145,19 @@ TensorList fused_backward(const Plan& p, const Tensor& g_in, const Tensor& x_in,
   const Tensor g = contiguous(g_in), x = contiguous(x_in);
   const Tensor mean_a = contiguous(p.expand(mean)), rstd_a = p.expand(rstd), w_a = channel_or(p, w, 1, x.dtype());
   Tensor sg = empty({p.apply.B}, on(x, x.dtype())), sgx = empty({p.apply.B}, on(x, x.dtype()));
+  Tensor dx = empty(x.shape(), on(x, x.dtype()));
+  if (batch_stats && fused_per_channel(p)) {  // Note [Fused per-channel normalization]
+    const Tensor rs = contiguous(rstd_a), wc = contiguous(w_a);
+    if (p.apply.B > 0)
+      cpu::select(cpu::norm_backward_stub)(p.apply, g.data_ptr(), x.data_ptr(), mean_a.data_ptr(), rs.data_ptr(),
+                                           wc.data_ptr(), dx.data_ptr(), sg.data_ptr(), sgx.data_ptr());
+    return {dx, w.defined() ? to_dtype(p.channel_sum(sgx * rstd_a), w.dtype()) : Tensor{},
+            b.defined() ? to_dtype(p.channel_sum(sg), b.dtype()) : Tensor{}};
+  }
   if (p.apply.B > 0)
     ops::launch_on(p.device, p.op, cpu::grad_sums_stub, p.apply, g.device_data_ptr(), x.device_data_ptr(),
                    mean_a.device_data_ptr(), sg.device_data_ptr(), sgx.device_data_ptr());
   const Tensor sgxhat = sgx * rstd_a;
-  Tensor dx = empty(x.shape(), on(x, x.dtype()));
   if (batch_stats) {
     const double inv_m = 1.0 / double(p.M);
     const Tensor c1 = p.expand(p.group_sum(w_a * sg)) * inv_m, c2 = p.expand(p.group_sum(w_a * sgxhat)) * inv_m;
@@ -213,10 +246,16 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& w, const Tensor& b, const Te
   const Plan p = batch_plan(x, op);
   ND_CHECK(!training || p.M > 1 || x.numel() == 0, ValueError, "[", op,
            "] Expected more than 1 value per channel when training, got input size ", shape_str(x.shape()));
-  Tensor mean, var;
+  Tensor mean, var, rstd, out;
   if (training) {
-    std::tie(mean, var) = moments(p, x);
     NoGradGuard no_grad;
+    if (fused_per_channel(p)) {
+      std::tie(mean, var, rstd, out) = fused_forward(p, x, w, b, eps);
+    } else {
+      std::tie(mean, var) = moments(p, x);
+      rstd = rsqrt(var + Scalar(eps));
+      out = normalize(p, x, mean, rstd, w, b);
+    }
     if (running_mean.defined()) {
       Tensor rm = running_mean;
       add_(mul_(rm, Scalar(1 - momentum)), to_dtype(mean, rm.dtype()) * Scalar(momentum));
@@ -230,13 +269,9 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& w, const Tensor& b, const Te
     NoGradGuard no_grad;
     mean = clone(to_dtype(running_mean, x.dtype()));
     var = clone(to_dtype(running_var, x.dtype()));
-  }
-  Tensor rstd;
-  {
-    NoGradGuard no_grad;
     rstd = rsqrt(var + Scalar(eps));
+    out = normalize(p, x, mean, rstd, w, b);
   }
-  Tensor out = normalize(p, x, mean, rstd, w, b);
   const std::vector<int64_t> dims = dims_except_channel(x.dim());
   Composed composed = [=](const Tensor& xc, const Tensor& wc, const Tensor& bc) {
     if (!training) return affine_composed((xc - channel_view(mean, xc.dim())) * channel_view(rstd, xc.dim()), wc, bc);

@@ -69,33 +69,57 @@ int64_t channel_grain(const NormLayout& l) {
   return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(l.A * l.S, 1));
 }
 
+// A b's runs are short (an H*W plane) and far apart, too short for the hardware prefetcher
+// to ramp up on each: the first pass over them asks for the next run while summing this one.
+template <typename T> void prefetch_run(const T* p, int64_t n) {
+  for (int64_t i = 0; i < n; i += 64 / int64_t(sizeof(T))) __builtin_prefetch(p + i);
+}
+
+// Mean and biased variance of b's A runs of S (in double).
+template <typename T> void channel_moments(const NormLayout& l, const T* x, int64_t b, double& m, double& v) {
+  double s = 0;
+  for (int64_t a = 0; a < l.A; ++a) {
+    if (a + 1 < l.A) prefetch_run(x + ((a + 1) * l.B + b) * l.S, l.S);
+    s += blocked_sum<T>(l.S, Plain<T>{x + (a * l.B + b) * l.S});
+  }
+  m = s / double(l.A * l.S);
+  double q = 0;
+  for (int64_t a = 0; a < l.A; ++a) q += blocked_sum<T>(l.S, SquaredDev<T>{x + (a * l.B + b) * l.S, T(m)});
+  v = q / double(l.A * l.S);
+}
+
 template <typename T> void moments_typed(const NormLayout& l, const T* x, T* mean, T* var) {
   core::parallel_for(0, l.B, channel_grain(l), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      double s = 0;
-      for (int64_t a = 0; a < l.A; ++a) s += blocked_sum<T>(l.S, Plain<T>{x + (a * l.B + b) * l.S});
-      const double m = s / double(l.A * l.S);
-      double q = 0;
-      for (int64_t a = 0; a < l.A; ++a) q += blocked_sum<T>(l.S, SquaredDev<T>{x + (a * l.B + b) * l.S, T(m)});
+      double m, v;
+      channel_moments(l, x, b, m, v);
       mean[b] = T(m);
-      var[b] = T(q / double(l.A * l.S));
+      var[b] = T(v);
     }
   });
+}
+
+// sum g and sum g * (x - c) over b's A runs of S.
+template <typename T> void channel_grad_sums(const NormLayout& l, const T* g, const T* x, int64_t b, T c, T& sum_g,
+                                             T& sum_gx) {
+  double sg = 0, sgx = 0;
+  for (int64_t a = 0; a < l.A; ++a) {
+    const int64_t off = (a * l.B + b) * l.S;
+    if (a + 1 < l.A) {
+      prefetch_run(g + off + l.B * l.S, l.S);
+      prefetch_run(x + off + l.B * l.S, l.S);
+    }
+    sg += blocked_sum<T>(l.S, Plain<T>{g + off});
+    sgx += blocked_sum<T>(l.S, DevProduct<T>{g + off, x + off, c});
+  }
+  sum_g = T(sg);
+  sum_gx = T(sgx);
 }
 
 template <typename T> void grad_sums_typed(const NormLayout& l, const T* g, const T* x, const T* center, T* sum_g,
                                            T* sum_gx) {
   core::parallel_for(0, l.B, channel_grain(l), [&](int64_t b0, int64_t b1) {
-    for (int64_t b = b0; b < b1; ++b) {
-      double sg = 0, sgx = 0;
-      for (int64_t a = 0; a < l.A; ++a) {
-        const int64_t off = (a * l.B + b) * l.S;
-        sg += blocked_sum<T>(l.S, Plain<T>{g + off});
-        sgx += blocked_sum<T>(l.S, DevProduct<T>{g + off, x + off, center[b]});
-      }
-      sum_g[b] = T(sg);
-      sum_gx[b] = T(sgx);
-    }
+    for (int64_t b = b0; b < b1; ++b) channel_grad_sums(l, g, x, b, center[b], sum_g[b], sum_gx[b]);
   });
 }
 
@@ -122,6 +146,45 @@ template <typename T> void affine_typed(const NormLayout& l, const T* x, const T
     for (int64_t r = r0; r < r1; ++r) {
       const int64_t b = r % l.B, off = r * l.S;
       affine_run(x + off, g ? g + off : nullptr, out + off, l.S, scale[b], shift[b], g ? gscale[b] : T(0));
+    }
+  });
+}
+
+// out = x * scale + shift (+ g * gscale) over b's A runs of S.
+template <typename T> void channel_affine(const NormLayout& l, const T* x, const T* g, T* out, int64_t b, T scale,
+                                          T shift, T gscale) {
+  for (int64_t a = 0; a < l.A; ++a) {
+    const int64_t off = (a * l.B + b) * l.S;
+    affine_run(x + off, g ? g + off : nullptr, out + off, l.S, scale, shift, gscale);
+  }
+}
+
+// Note [Fused per-channel normalization]; the coefficients are those of the op layer's
+// unfused path (normalize / fused_backward), in T.
+template <typename T> void norm_forward_typed(const NormLayout& l, const T* x, const T* w, const T* bias, double eps,
+                                              T* out, T* mean, T* var, T* rstd) {
+  core::parallel_for(0, l.B, channel_grain(l), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      double m, v;
+      channel_moments(l, x, b, m, v);
+      mean[b] = T(m);
+      var[b] = T(v);
+      rstd[b] = T(1) / std::sqrt(T(v) + T(eps));
+      const T scale = (w ? w[b] : T(1)) * rstd[b];
+      channel_affine<T>(l, x, nullptr, out, b, scale, (bias ? bias[b] : T(0)) - mean[b] * scale, T(0));
+    }
+  });
+}
+
+template <typename T> void norm_backward_typed(const NormLayout& l, const T* g, const T* x, const T* mean,
+                                               const T* rstd, const T* w, T* dx, T* sum_g, T* sum_gx) {
+  const T inv_m = T(1.0 / double(l.A * l.S));
+  core::parallel_for(0, l.B, channel_grain(l), [&](int64_t b0, int64_t b1) {
+    for (int64_t b = b0; b < b1; ++b) {
+      channel_grad_sums(l, g, x, b, mean[b], sum_g[b], sum_gx[b]);
+      const T rs = rstd[b], wb = w ? w[b] : T(1);
+      const T c1 = wb * sum_g[b] * inv_m, c2 = wb * (sum_gx[b] * rs) * inv_m;
+      channel_affine<T>(l, x, g, dx, b, -(rs * rs * c2), rs * (rs * mean[b] * c2 - c1), rs * wb);
     }
   });
 }
@@ -228,6 +291,20 @@ void affine_kernel(const NormLayout& l, const void* x, const void* scale, const 
                                                       static_cast<const T*>(shift), static_cast<const T*>(g),
                                                       static_cast<const T*>(gscale), static_cast<T*>(out)))
 }
+void norm_forward_kernel(const NormLayout& l, const void* x, const void* w, const void* bias, double eps, void* out,
+                         void* mean, void* var, void* rstd) {
+  ND_DISPATCH_FLOAT_TYPES(l.dtype, T, norm_forward_typed<T>(l, static_cast<const T*>(x), static_cast<const T*>(w),
+                                                            static_cast<const T*>(bias), eps, static_cast<T*>(out),
+                                                            static_cast<T*>(mean), static_cast<T*>(var),
+                                                            static_cast<T*>(rstd)))
+}
+void norm_backward_kernel(const NormLayout& l, const void* g, const void* x, const void* mean, const void* rstd,
+                          const void* w, void* dx, void* sum_g, void* sum_gx) {
+  ND_DISPATCH_FLOAT_TYPES(l.dtype, T, norm_backward_typed<T>(
+      l, static_cast<const T*>(g), static_cast<const T*>(x), static_cast<const T*>(mean),
+      static_cast<const T*>(rstd), static_cast<const T*>(w), static_cast<T*>(dx), static_cast<T*>(sum_g),
+      static_cast<T*>(sum_gx)))
+}
 void layer_norm_kernel(const LayerNormArgs& a, const void* x, void* out, void* mean, void* rstd) {
   ND_DISPATCH_FLOAT_TYPES(a.dtype, T, layer_norm_typed<T>(a, static_cast<const T*>(x), static_cast<T*>(out),
                                                           static_cast<T*>(mean), static_cast<T*>(rstd)))
@@ -245,6 +322,8 @@ void register_normalization_kernels() {
   moments_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = moments_kernel;
   grad_sums_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = grad_sums_kernel;
   affine_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = affine_kernel;
+  norm_forward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = norm_forward_kernel;
+  norm_backward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = norm_backward_kernel;
   layer_norm_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = layer_norm_kernel;
   layer_norm_backward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = layer_norm_backward_kernel;
 }
