@@ -59,6 +59,19 @@ def _gelu_tanh_df(x, dtype):
     return a + b, 0.5 * (1 + np.abs(t)) + 0.5 * np.abs(x) * (1 + t * t) * C * (1 + 3 * K * xx)
 
 
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _gelu_f(x):
+    e = _erf(x / math.sqrt(2))
+    return 0.5 * x * (1 + e), 0.5 * np.abs(x) * (1 + np.abs(e))
+
+
+def _gelu_df(x):
+    e, b = _erf(x / math.sqrt(2)), x / math.sqrt(2 * math.pi) * np.exp(-0.5 * x * x)
+    return 0.5 * (1 + e) + b, 0.5 * (1 + np.abs(e)) + np.abs(b)
+
+
 def _silu_df(x):
     s = _sig(x)
     return s * (1 + x * (1 - s)), s * (1 + np.abs(x) * (1 + s))
@@ -91,6 +104,7 @@ CASES = {  # name: (nd call, reference f, reference df)
     "elu_alpha": (lambda x: F.elu(x, alpha=0.5), *_elu(0.5, 1.0, 1.0)),
     "selu": (F.selu, *_elu(SELU_ALPHA, SELU_SCALE, 1.0)),
     "celu": (lambda x: F.celu(x, alpha=2.0), *_elu(2.0, 1.0, 0.5)),
+    "gelu": (F.gelu, _gelu_f, _gelu_df),
     "gelu_tanh": (lambda x: F.gelu(x, approximate="tanh"), _gelu_tanh_f, _gelu_tanh_df),  # df takes the dtype
     "silu": (F.silu, lambda x: (x * _sig(x), np.abs(x * _sig(x))), _silu_df),
     "mish": (F.mish, _mish_f, _mish_df),

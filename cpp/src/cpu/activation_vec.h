@@ -2,7 +2,7 @@
 // only (nvcc uses the scalar f / df there, which stay the reference formulas). Each
 // vec_form<Op> has f and df templated on the vector type, written once for every ISA: the
 // AVX2 build runs them on Vf / Vd with the polynomial vexp / vexpm1 / vlog1p / vtanh /
-// vsigmoid of cpu/vec/vec_math.h (each <= 1.8 ulp), and every build runs them on one-lane
+// vsigmoid / verf of cpu/vec/vec_math.h (each <= 2 ulp), and every build runs them on one-lane
 // VecN for the tail of a run, where the vector math maps to std:: lane by lane. The
 // formulas mirror the scalar ones term by term (same order of operations, same guards), so
 // the two differ only by the vector math's rounding. Functors without a vec_form keep the
@@ -39,6 +39,13 @@ template <> struct vec_form<elu_f> {
   }
   template <typename V> static V df(V x, const ActParams& p) {
     return vif(vlt(V(0.0f), x), V(p.b), V(p.b * p.a * p.c) * vexp(x * V(p.c)));
+  }
+};
+template <> struct vec_form<gelu_f> {
+  static constexpr bool value = true;
+  template <typename V> static V f(V x, const ActParams&) { return V(0.5) * x * (V(1.0) + verf(x * V(kSqrt1_2))); }
+  template <typename V> static V df(V x, const ActParams&) {
+    return V(0.5) * (V(1.0) + verf(x * V(kSqrt1_2))) + x * V(kInvSqrt2Pi) * vexp(V(-0.5) * x * x);
   }
 };
 template <> struct vec_form<gelu_tanh_f> {
