@@ -75,3 +75,9 @@ CASES = [
 # x and the output gradient and writes y and the input gradient (tensors_bwd counts both passes).
 for _name, _fn in (("relu6", lambda F, x: F.relu6(x)), ("hardswish", lambda F, x: F.hardswish(x))):
     CASES += pair(_name, (32, 96, 32, 32), (2, 8, 16, 16), _fn, tensors_fwd=2, tensors_bwd=5)
+
+# The smooth activations (exp / tanh / sigmoid inside) on the same feature map.
+for _name, _fn in (("elu", lambda F, x: F.elu(x)), ("gelu", lambda F, x: F.gelu(x)),
+                   ("gelu_tanh", lambda F, x: F.gelu(x, approximate="tanh")), ("silu", lambda F, x: F.silu(x)),
+                   ("mish", lambda F, x: F.mish(x))):
+    CASES += pair(_name, (32, 96, 32, 32), (2, 8, 16, 16), _fn, tensors_fwd=2, tensors_bwd=5)

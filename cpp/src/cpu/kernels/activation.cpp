@@ -2,9 +2,11 @@
 // written once for every ISA), one forward loop and one backward loop. Softmax is in
 // softmax.cpp.
 #include <cmath>
+#include <type_traits>
 
 #include "cpu/activation_functors.h"
 #include "cpu/activation_kernels.h"
+#include "cpu/activation_vec.h"
 #include "cpu/loops.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
@@ -13,15 +15,34 @@ namespace {
 // The pointwise functors are in cpu/activation_functors.h, shared with the CUDA kernels.
 using namespace act;
 
-// Contiguous runs get plain pointer loops, which the compiler vectorizes where f / df allow
-// it (the functors without libm calls); strided runs walk byte strides.
+// body(tag, i) over a contiguous run of n elements: full Vec<T>s (tag a null Vec<T>*), then
+// the tail one element at a time on a one-lane VecN (tag a null VecN<T, 1>*), so the tail runs
+// the same vector code.
+template <typename T, typename Body> void vec_run(int64_t n, const Body& body) {
+  using V = Vec<T>;
+  int64_t i = 0;
+  for (; i + V::size <= n; i += V::size) body(static_cast<V*>(nullptr), i);
+  for (; i < n; ++i) body(static_cast<VecN<T, 1>*>(nullptr), i);
+}
+template <typename Tag> using tag_vec = std::remove_pointer_t<Tag>;
+
+// Contiguous runs of the functors with a vector form (cpu/activation_vec.h: those calling
+// exp, log1p, tanh ...) run it; the others get plain pointer loops, which the compiler
+// vectorizes itself. Strided runs walk byte strides with the scalar f / df.
 template <typename T, typename Op> void act_forward_typed(const ElementwiseIter& it, const ActParams& prm) {
   parallel_runs(it, [&prm](char** p, const int64_t* s, int64_t n) {
     if (s[0] == sizeof(T) && s[1] == sizeof(T)) {
       T* __restrict y = reinterpret_cast<T*>(p[0]);
       const T* __restrict x = reinterpret_cast<const T*>(p[1]);
       const ActParams q = prm;
-      for (int64_t i = 0; i < n; ++i) y[i] = Op::f(x[i], q);
+      if constexpr (vec_form<Op>::value) {
+        vec_run<T>(n, [&](auto tag, int64_t i) {
+          using V = tag_vec<decltype(tag)>;
+          vec_form<Op>::f(V::loadu(x + i), q).storeu(y + i);
+        });
+      } else {
+        for (int64_t i = 0; i < n; ++i) y[i] = Op::f(x[i], q);
+      }
       return;
     }
     for (int64_t i = 0; i < n; ++i)
@@ -36,7 +57,14 @@ template <typename T, typename Op> void act_backward_typed(const ElementwiseIter
       const T* __restrict g = reinterpret_cast<const T*>(p[1]);
       const T* __restrict x = reinterpret_cast<const T*>(p[2]);
       const ActParams q = prm;
-      for (int64_t i = 0; i < n; ++i) gx[i] = g[i] * Op::df(x[i], q);
+      if constexpr (vec_form<Op>::value) {
+        vec_run<T>(n, [&](auto tag, int64_t i) {
+          using V = tag_vec<decltype(tag)>;
+          (V::loadu(g + i) * vec_form<Op>::df(V::loadu(x + i), q)).storeu(gx + i);
+        });
+      } else {
+        for (int64_t i = 0; i < n; ++i) gx[i] = g[i] * Op::df(x[i], q);
+      }
       return;
     }
     for (int64_t i = 0; i < n; ++i)
