@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "cpu/max_window.h"
 #include "cpu/pooling_kernels.h"
 #include "cuda/check.cuh"
 #include "cuda/runtime.h"
@@ -79,30 +80,12 @@ __device__ __forceinline__ void for_covering(const int64_t* start, const int64_t
   }
 }
 
-// The CPU kernel's two passes: the maximum, then its first occurrence (the last NaN when the
-// window has one).
+// The CPU kernels' window scan (cpu/max_window.h): the first maximum, or the last NaN.
 template <typename T> __global__ void max_pool_kernel(const PoolWindows w, const T* in, T* out, int64_t* indices) {
   ND_FOR_EACH(i, w.planes * w.OH * w.OW) {
     const int64_t ow = i % w.OW, oh = (i / w.OW) % w.OH, p = i / (w.OW * w.OH);
     const T* x = in + p * w.H * w.W;
-    const int64_t h0 = w.start_h[oh], h1 = w.end_h[oh], c0 = w.start_w[ow], c1 = w.end_w[ow];
-    T best = -INFINITY;
-    bool nan = false;
-    for (int64_t h = h0; h < h1; h += w.dil_h)
-      for (int64_t c = c0; c < c1; c += w.dil_w) {
-        const T v = x[h * w.W + c];
-        best = v > best ? v : best;
-        nan |= v != v;
-      }
-    int64_t arg = h0 * w.W + c0;
-    bool found = false;
-    for (int64_t h = h0; h < h1; h += w.dil_h)
-      for (int64_t c = c0; c < c1; c += w.dil_w) {
-        const T v = x[h * w.W + c];
-        const bool hit = nan ? v != v : !found && v == best;
-        arg = hit ? h * w.W + c : arg;
-        found |= hit;
-      }
+    const int64_t arg = max_window_arg(w, x, oh, ow);
     out[i] = x[arg];
     if (indices) indices[i] = arg;
   }

@@ -7,6 +7,7 @@
 
 #include "cpu/conv_util.h"
 #include "cpu/loops.h"
+#include "cpu/max_window.h"
 #include "cpu/pooling_kernels.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
@@ -21,29 +22,9 @@ template <typename Body> void for_planes(const PoolWindows& w, Body&& body) {
   });
 }
 
-// Which element of a window wins is data-dependent, so a branch on it mispredicts about once
-// per window: the scan is two branch-free passes instead, the maximum (a max instruction, NaN
-// noted aside), then the index of its first occurrence (integer selects). A window with a NaN
-// takes the NaN path: its last NaN wins, as in PyTorch.
+// The scan is cpu/max_window.h's, shared with the CUDA kernel.
 template <typename T> void max_window(const PoolWindows& w, const T* x, int64_t oh, int64_t ow, T* y, int64_t* ix) {
-  const int64_t h0 = w.start_h[oh], h1 = w.end_h[oh], c0 = w.start_w[ow], c1 = w.end_w[ow];
-  T best = -std::numeric_limits<T>::infinity();
-  bool nan = false;
-  for (int64_t h = h0; h < h1; h += w.dil_h)
-    for (int64_t c = c0; c < c1; c += w.dil_w) {
-      const T v = x[h * w.W + c];
-      best = v > best ? v : best;
-      nan |= v != v;
-    }
-  int64_t arg = h0 * w.W + c0;
-  bool found = false;
-  for (int64_t h = h0; h < h1; h += w.dil_h)
-    for (int64_t c = c0; c < c1; c += w.dil_w) {
-      const T v = x[h * w.W + c];
-      const bool hit = nan ? v != v : !found && v == best;
-      arg = hit ? h * w.W + c : arg;
-      found |= hit;
-    }
+  const int64_t arg = max_window_arg(w, x, oh, ow);
   *y = x[arg];
   if (ix) *ix = arg;
 }
