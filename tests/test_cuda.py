@@ -149,10 +149,11 @@ def test_mixing_devices_names_both(cuda):
 
 def test_ops_without_a_cuda_kernel_raise_clearly(cuda):
     y = nd.ones(2, 3, device="cuda")
-    with pytest.raises(RuntimeError, match="not implemented for CUDA tensors"):
+    with pytest.raises(RuntimeError, match=r"\[cumsum\] not implemented for CUDA tensors \(device cuda:0\)"):
         nd.cumsum(y, 1)
-    with pytest.raises(RuntimeError, match=r"\[var\] not implemented for CUDA tensors"):
-        y.var()
+    w = nd.ones(5, 3, device="cuda")
+    with pytest.raises(RuntimeError, match=r"\[embedding_bag\] not implemented for CUDA tensors \(weight on cuda:0\)"):
+        F.embedding_bag(nd.tensor([[0, 1]], device="cuda"), w)
 
 
 def test_elementwise_reductions_softmax_and_matmul_match_the_cpu(cuda):
@@ -313,11 +314,19 @@ def test_pooling_matches_the_cpu_bit_for_bit(cuda, pool):
         np.testing.assert_array_equal(xc.grad.cpu().numpy(), x.grad.numpy())
 
 
-def test_max_unpool_raises_clearly_on_cuda(cuda):
-    x = nd.randn(1, 1, 4, 4, device="cuda")
-    y, i = F.max_pool2d(x, 2, return_indices=True)
-    with pytest.raises(RuntimeError, match=r"\[max_unpool2d\] not implemented for CUDA tensors"):
-        F.max_unpool2d(y, i, 2)
+def test_max_unpool_matches_the_cpu_with_repeated_indices(cuda):
+    rng = np.random.default_rng(5)
+    for dtype in (np.float32, np.float64):
+        a = rng.standard_normal((2, 3, 4, 5)).astype(dtype)
+        idx = rng.integers(0, 6, (2, 3, 4, 5))  # many repeats: the last writer of a plane wins
+        x, xc = _cpu_and_cuda(cuda, a)
+        out = F.max_unpool2d(x, nd.from_numpy(idx), 1)
+        outc = F.max_unpool2d(xc, nd.from_numpy(idx).to(cuda), 1)
+        np.testing.assert_array_equal(outc.detach().cpu().numpy(), out.detach().numpy())
+        g = rng.standard_normal(tuple(out.shape)).astype(dtype)
+        (out * nd.from_numpy(g)).sum().backward()
+        (outc * nd.from_numpy(g).to(cuda)).sum().backward()
+        np.testing.assert_array_equal(xc.grad.cpu().numpy(), x.grad.numpy())
 
 
 def test_dropout_masks_come_from_the_seed(cuda):

@@ -7,7 +7,7 @@
 //   transpose: M = (n, h, w),   N = ci,         K = (o in group, kh, kw): the output position
 //              gathers the (p, q) that reach it, so no two threads write one element
 //   weight:    M = o in group,  N = (ci, kh, kw), K = (n, oh, ow)
-// Depthwise convs take the same kernels (a group of one channel).
+// Depthwise convs (one input channel per group) have direct kernels instead (cuda/depthwise.cu).
 #include "cpu/conv_kernels.h"
 #include "cuda/check.cuh"
 #include "cuda/runtime.h"
@@ -190,9 +190,9 @@ void weight(const ConvGeom& g, const void* x, const void* y, void* w) {
 }  // namespace
 
 void register_conv_kernels() {
-  cpu::conv_forward_stub.cuda = cpu::depthwise_forward_stub.cuda = forward;
-  cpu::conv_transpose_stub.cuda = cpu::depthwise_transpose_stub.cuda = transpose;
-  cpu::conv_weight_stub.cuda = cpu::depthwise_weight_stub.cuda = weight;
+  cpu::conv_forward_stub.cuda = forward;
+  cpu::conv_transpose_stub.cuda = transpose;
+  cpu::conv_weight_stub.cuda = weight;
 }
 
 }  // namespace nd::cuda

@@ -1,19 +1,19 @@
 // The elementwise math of the CUDA kernels: one functor per op of the op lists
 // (nativedl/ops/op_list.h), `__host__ __device__` so the same code runs in the CUDA kernels and
 // on the CPU, where cpp/tests/test_cuda_functors.cpp checks it against the CPU kernels' results
-// for every op and dtype, without a GPU. The formulas are the CPU kernels' scalar forms
-// (cpu/kernels/unary.cpp, binary.cpp), so both backends agree on signs of zero, NaN and
-// integer rounding. Plain C++ when a host compiler reads it.
+// for every op and dtype, without a GPU. The unary formulas are the CPU kernels' scalar forms
+// (cpu/kernels/unary.cpp); the binary functors are the CPU kernels' own (cpu/binary_functors.h).
+// So both backends agree on signs of zero, NaN and integer rounding. Plain C++ when a host
+// compiler reads it.
 #pragma once
 #include <cmath>
 #include <cstdint>
 #include <type_traits>
 
 #include "core/host_device.h"
+#include "cpu/binary_functors.h"  // the binary functors, shared with the CPU kernels
 
 namespace nd::cuda::fn {
-
-template <typename T> constexpr bool is_fp = std::is_floating_point_v<T>;
 
 // ---------------------------------------------------------------- unary
 #define ND_UNARY_FN(name, expr) \
@@ -75,98 +75,6 @@ ND_ROUNDING_FN(trunc, ND_M(trunc)(x))
 struct frac_f {  // an integer has no fractional part
   template <typename T> ND_HD static T s(T x) { if constexpr (is_fp<T>) return T(x - ND_M(trunc)(x)); else return T(0); }
 };
-
-// ---------------------------------------------------------------- binary
-struct add_f {
-  template <typename T> ND_HD static T s(T a, T b) { if constexpr (std::is_same_v<T, bool>) return a || b; else return T(a + b); }
-};
-struct sub_f { template <typename T> ND_HD static T s(T a, T b) { return T(a - b); } };
-struct mul_f {
-  template <typename T> ND_HD static T s(T a, T b) { if constexpr (std::is_same_v<T, bool>) return a && b; else return T(a * b); }
-};
-struct div_f { template <typename T> ND_HD static T s(T a, T b) { return T(a / b); } };
-// Python's floor division, computed as CPython and NumPy do so a == b * (a // b) + a % b.
-struct div_floor_f {
-  template <typename T> ND_HD static T s(T a, T b) {
-    if constexpr (is_fp<T>) {
-      if (b == 0) return a / b;
-      T mod = ND_M(fmod)(a, b);
-      T div = (a - mod) / b;
-      if (mod != 0 && ((b < 0) != (mod < 0))) div -= T(1);
-      if (div == 0) return ND_M(copysign)(T(0), a / b);
-      T fl = ND_M(floor)(div);
-      if (div - fl > T(0.5)) fl += T(1);
-      return fl;
-    } else if constexpr (std::is_unsigned_v<T>) {
-      return T(a / b);
-    } else {
-      T q = T(a / b);
-      if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-      return q;
-    }
-  }
-};
-struct div_trunc_f {
-  template <typename T> ND_HD static T s(T a, T b) { if constexpr (is_fp<T>) return ND_M(trunc)(a / b); else return T(a / b); }
-};
-struct remainder_f {  // sign of the divisor, as Python's %
-  template <typename T> ND_HD static T s(T a, T b) {
-    if constexpr (is_fp<T>) {
-      T m = ND_M(fmod)(a, b);
-      if (m != 0 && ((b < 0) != (m < 0))) m += b;
-      return m;
-    } else if constexpr (std::is_unsigned_v<T>) {
-      return T(a % b);
-    } else {
-      T m = T(a % b);
-      if (m != 0 && ((b < 0) != (m < 0))) m = T(m + b);
-      return m;
-    }
-  }
-};
-struct fmod_f {
-  template <typename T> ND_HD static T s(T a, T b) { if constexpr (is_fp<T>) return ND_M(fmod)(a, b); else return T(a % b); }
-};
-struct pow_f {
-  template <typename T> ND_HD static T s(T a, T b) {
-    if constexpr (is_fp<T>) {
-      return ND_M(pow)(a, b);
-    } else if constexpr (std::is_same_v<T, bool>) {
-      return a || !b;
-    } else {  // negative exponents are rejected by the op
-      T result = 1;
-      while (b > 0) { if (b & 1) result = T(result * a); a = T(a * a); b = T(b >> 1); }
-      return result;
-    }
-  }
-};
-struct maximum_f {
-  template <typename T> ND_HD static T s(T a, T b) {
-    if constexpr (is_fp<T>) { if (a != a || b != b) return a + b; }
-    return a > b ? a : b;
-  }
-};
-struct minimum_f {
-  template <typename T> ND_HD static T s(T a, T b) {
-    if constexpr (is_fp<T>) { if (a != a || b != b) return a + b; }
-    return a < b ? a : b;
-  }
-};
-struct atan2_f { template <typename T> ND_HD static T s(T a, T b) { return T(ND_M(atan2)(a, b)); } };
-struct hypot_f { template <typename T> ND_HD static T s(T a, T b) { return T(ND_M(hypot)(a, b)); } };
-struct copysign_f { template <typename T> ND_HD static T s(T a, T b) { return T(ND_M(copysign)(a, b)); } };
-#define ND_PREDICATE_FN(name, expr) \
-  struct name##_f { template <typename T> ND_HD static bool s(T a, T b) { return expr; } };
-ND_PREDICATE_FN(eq, a == b)
-ND_PREDICATE_FN(ne, a != b)
-ND_PREDICATE_FN(lt, a < b)
-ND_PREDICATE_FN(le, a <= b)
-ND_PREDICATE_FN(gt, a > b)
-ND_PREDICATE_FN(ge, a >= b)
-ND_PREDICATE_FN(logical_and, a != T(0) && b != T(0))
-ND_PREDICATE_FN(logical_or, a != T(0) || b != T(0))
-ND_PREDICATE_FN(logical_xor, (a != T(0)) != (b != T(0)))
-#undef ND_PREDICATE_FN
 
 // ---------------------------------------------------------------- copy and fill
 /// The dtype conversion of copy_ and to(): to bool is "nonzero", otherwise a static_cast.

@@ -109,6 +109,24 @@ __global__ void max_pool_backward_kernel(const PoolWindows w, const T* gout, con
   }
 }
 
+// Max unpooling writes src[k] at indices[k]; where indices repeat, the CPU keeps the last k of
+// the plane. The winner of each output is found first (an atomic max over k + 1 per output,
+// a race whose result does not depend on the order), then every output is written once.
+__global__ void unpool_winners_kernel(const PoolWindows w, const int64_t* indices, unsigned long long* winner) {
+  ND_FOR_EACH(i, w.planes * w.OH * w.OW) {
+    const int64_t p = i / (w.OH * w.OW);
+    atomicMax(winner + p * w.H * w.W + indices[i], static_cast<unsigned long long>(i % (w.OH * w.OW) + 1));
+  }
+}
+
+template <typename T>
+__global__ void unpool_write_kernel(const PoolWindows w, const T* src, const unsigned long long* winner, T* out) {
+  ND_FOR_EACH(i, w.planes * w.H * w.W) {
+    const unsigned long long k = winner[i];
+    out[i] = k == 0 ? T(0) : src[(i / (w.H * w.W)) * w.OH * w.OW + int64_t(k) - 1];
+  }
+}
+
 __device__ __forceinline__ double divisor(const PoolWindows& w, int64_t oh, int64_t ow) {
   return w.divisor_override != 0 ? w.divisor_override : w.div_h[oh] * w.div_w[ow];
 }
@@ -163,6 +181,23 @@ template <typename T> void max_pool_backward_typed(const PoolWindows& host, cons
   ND_CUDA_CHECK_LAUNCH(max_pool_backward_kernel);
 }
 
+template <typename T> void max_unpool_typed(const PoolWindows& w, const void* src, const int64_t* indices, void* out) {
+  int device = 0;
+  ND_CUDA_CHECK(cudaGetDevice(&device));
+  const int64_t n = w.planes * w.H * w.W;
+  size_t capacity = 0;
+  void* winner = cuda::alloc(size_t(n) * sizeof(unsigned long long), device, &capacity);
+  ND_CUDA_CHECK(cudaMemsetAsync(winner, 0, size_t(n) * sizeof(unsigned long long)));
+  auto* wn = static_cast<unsigned long long*>(winner);
+  if (w.OH * w.OW > 0) {
+    unpool_winners_kernel<<<grid_for(w.planes * w.OH * w.OW), kBlock>>>(w, indices, wn);
+    ND_CUDA_CHECK_LAUNCH(unpool_winners_kernel);
+  }
+  unpool_write_kernel<T><<<grid_for(n), kBlock>>>(w, static_cast<const T*>(src), wn, static_cast<T*>(out));
+  ND_CUDA_CHECK_LAUNCH(unpool_write_kernel);
+  cuda::free(winner, capacity, device);  // reused only by work queued after these kernels
+}
+
 template <typename T> void avg_pool_typed(const PoolWindows& host, const void* in, void* out) {
   DeviceWindows d(host);
   avg_pool_kernel<T><<<grid_for(host.planes * host.OH * host.OW), kBlock>>>(d.w, static_cast<const T*>(in),
@@ -183,11 +218,16 @@ void max_pool(const PoolWindows& w, const void* in, void* out, int64_t* indices)
   else max_pool_typed<float>(w, in, out, indices);
 }
 
-// Max pooling's backward (accumulate, with the forward's tables) gathers; max unpooling's
-// (arbitrary indices, no tables) would need a scatter whose repeated indices race, so it has
-// no CUDA kernel.
+// Max pooling's backward (accumulate, with the forward's tables) gathers; max unpooling
+// (written, arbitrary indices already checked to be inside a plane by the op) picks each
+// output's last writer.
 void max_pool_backward(const PoolWindows& w, const void* gout, const int64_t* indices, void* gin, bool accumulate) {
-  ND_CHECK(accumulate && w.start_h != nullptr, Error, "[max_unpool2d] not implemented for CUDA tensors");
+  if (!accumulate) {
+    if (w.dtype == DType::Float64) max_unpool_typed<double>(w, gout, indices, gin);
+    else max_unpool_typed<float>(w, gout, indices, gin);
+    return;
+  }
+  ND_CHECK(w.start_h != nullptr, Error, "[max_pool2d_backward] needs the forward's windows on CUDA tensors");
   if (w.dtype == DType::Float64) max_pool_backward_typed<double>(w, gout, indices, gin);
   else max_pool_backward_typed<float>(w, gout, indices, gin);
 }

@@ -1,5 +1,6 @@
 // Reductions over the middle dim of a contiguous (outer, len, inner) input (Note [Reduction
-// layout]): sum, prod, max/min with the first index of the extreme value, all, any.
+// layout]): sum, prod, max/min with the first index of the extreme value, all, any, and the
+// variance (Welford per thread in double, Chan's merge across threads: cuda/welford.cuh).
 // inner == 1 (rows): one block per row, threads stride over the row, then a warp-shuffle and
 // shared-memory block reduction. inner > 1 (columns): one thread per output, reading along len
 // with neighbouring threads on neighbouring addresses (coalesced).
@@ -9,6 +10,7 @@
 #include "cpu/reduce_kernels.h"
 #include "cuda/check.cuh"
 #include "cuda/runtime.h"
+#include "cuda/welford.cuh"
 
 namespace nd::cuda {
 namespace {
@@ -106,6 +108,45 @@ template <ReduceKind K, typename T, typename A, typename Out> __global__ void re
   }
 }
 
+// The CPU kernel's result: m2 / (len - correction), 0/0 (NaN) or m2/0 when no degrees of freedom remain.
+template <typename T> __device__ __forceinline__ void store_var(const ReduceArgs& a, int64_t k, const Welford& w) {
+  const double dof = w.n - a.correction;
+  static_cast<T*>(a.out)[k] = T(w.m2 / (dof > 0 ? dof : 0.0));
+}
+
+// As reduce_rows: one block per row; every thread reaches block_merge's barriers.
+template <typename T> __global__ void var_rows(const ReduceArgs a) {
+  __shared__ Welford scratch[32];
+  const T* in = static_cast<const T*>(a.in);
+  for (int64_t row = blockIdx.x; row < a.outer; row += gridDim.x) {
+    Welford w{0, 0, 0};
+    for (int64_t j = threadIdx.x; j < a.len; j += blockDim.x) w.add(double(in[row * a.len + j]));
+    w = block_merge(w, scratch);
+    if (threadIdx.x == 0) store_var<T>(a, row, w);
+  }
+}
+
+template <typename T> __global__ void var_cols(const ReduceArgs a) {
+  const T* in = static_cast<const T*>(a.in);
+  const int64_t n = a.outer * a.inner;
+  for (int64_t k = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; k < n; k += int64_t(blockDim.x) * gridDim.x) {
+    const T* col = in + (k / a.inner) * a.len * a.inner + k % a.inner;
+    Welford w{0, 0, 0};
+    for (int64_t j = 0; j < a.len; ++j) w.add(double(col[j * a.inner]));
+    store_var<T>(a, k, w);
+  }
+}
+
+template <typename T> void run_var(const ReduceArgs& a) {
+  if (a.inner == 1) {
+    var_rows<T><<<unsigned(a.outer < 65535 ? a.outer : 65535), kBlock>>>(a);
+    ND_CUDA_CHECK_LAUNCH(var_rows);
+  } else {
+    var_cols<T><<<grid_for(a.outer * a.inner), kBlock>>>(a);
+    ND_CUDA_CHECK_LAUNCH(var_cols);
+  }
+}
+
 template <ReduceKind K, typename T, typename A, typename Out> void run(const ReduceArgs& a) {
   if (a.inner == 1) {
     reduce_rows<K, T, A, Out><<<unsigned(a.outer < 65535 ? a.outer : 65535), kBlock>>>(a);
@@ -139,7 +180,9 @@ template <typename T> void reduce_typed(const ReduceArgs& a, ReduceKind kind) {
     case ReduceKind::Min: return run_kind<ReduceKind::Min, T>(a);
     case ReduceKind::All: return run_kind<ReduceKind::All, T>(a);
     case ReduceKind::Any: return run_kind<ReduceKind::Any, T>(a);
-    default: throw Error("[var] not implemented for CUDA tensors");
+    case ReduceKind::Var:  // the op passes float inputs only
+      if constexpr (std::is_floating_point_v<T>) return run_var<T>(a);
+      break;
   }
 }
 

@@ -124,6 +124,9 @@ void register_indexing_kernels();
 void register_norm_kernels();
 void register_pooling_kernels();
 void register_conv_kernels();
+void register_resample_kernels();
+void register_embedding_kernels();
+void register_depthwise_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -138,6 +141,9 @@ void register_kernels() {
   register_norm_kernels();
   register_pooling_kernels();
   register_conv_kernels();
+  register_resample_kernels();
+  register_embedding_kernels();
+  register_depthwise_kernels();
 }
 
 void check_device(Device device, const char* op) {

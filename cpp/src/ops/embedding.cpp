@@ -1,23 +1,33 @@
 // Embedding lookups and bags: checks, index bookkeeping, and a backward written with ops
-// (index_add), so it is differentiable again.
+// (index_add), so it is differentiable again. CUDA weights use the embedding kernels instead: a
+// row gather and its transpose, the deterministic segmented sum of Note [Segmented embedding
+// backward], each recorded as the other's backward.
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "autograd/meta.h"
 #include "core/shape.h"
+#include "cpu/embedding_kernels.h"
 #include "nativedl/nativedl.h"
+#include "ops/iter.h"
 
 namespace nd {
+
+namespace cpu {
+DispatchStub<EmbeddingKernel> embedding_stub;
+DispatchStub<EmbeddingBackwardKernel> embedding_backward_stub;
+}  // namespace cpu
 
 using autograd::record;
 
 namespace {
 
-// indices as int64, checked against [0, N).
+// indices as contiguous int64 on the host, checked against [0, N).
 Tensor checked_indices(const Tensor& indices, int64_t N, const char* op) {
   ND_CHECK(indices.dtype() == DType::Int64 || indices.dtype() == DType::Int32, TypeError, "[", op,
            "] indices must be an int64 or int32 tensor, got ", dtype_name(indices.dtype()));
-  const Tensor idx = contiguous(to_dtype(indices, DType::Int64));
+  const Tensor idx = contiguous(to_dtype(to_device(indices, Device{}), DType::Int64));
   const int64_t* p = idx.data<int64_t>();
   for (int64_t i = 0; i < idx.numel(); ++i)
     ND_CHECK(p[i] >= 0 && p[i] < N, IndexError, "[", op, "] index ", p[i], " (position ", i, " of indices ",
@@ -40,6 +50,89 @@ std::optional<int64_t> normalized_padding(std::optional<int64_t> padding_idx, in
   return p;
 }
 
+// The indices of a CUDA lookup on the weight's device and, when the weight needs a gradient,
+// the segments of Note [Segmented embedding backward] and the per-position factor of the
+// gradient (1/count under scale_grad_by_freq, 0 at padding_idx; undefined when all ones).
+struct Segments {
+  Tensor idx, rows, off, pos, factor;
+  int64_t N = 0, D = 0, U = 0;
+  bool scale = false;
+  Device device;
+};
+using SegmentsPtr = std::shared_ptr<const Segments>;
+
+SegmentsPtr make_segments(const Tensor& host_idx, int64_t N, int64_t D, std::optional<int64_t> pad, bool scale,
+                          const Tensor& weight) {
+  auto s = std::make_shared<Segments>();
+  s->N = N;
+  s->D = D;
+  s->scale = scale;
+  s->device = weight.device();
+  const int64_t n = host_idx.numel();
+  const int64_t* p = host_idx.data<int64_t>();
+  s->idx = to_device(host_idx, s->device);
+  if (!autograd::any_requires_grad({&weight})) return s;
+  // A stable counting sort of positions by row, then the referenced rows but padding_idx.
+  std::vector<int64_t> start(static_cast<size_t>(N) + 1, 0), sorted(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) ++start[size_t(p[i]) + 1];
+  for (int64_t r = 0; r < N; ++r) start[size_t(r) + 1] += start[size_t(r)];
+  std::vector<int64_t> fill(start.begin(), start.end() - 1);
+  for (int64_t i = 0; i < n; ++i) sorted[size_t(fill[size_t(p[i])]++)] = i;
+  std::vector<int64_t> rows, off{0}, pos;
+  for (int64_t r = 0; r < N; ++r) {
+    if (start[size_t(r)] == start[size_t(r) + 1] || (pad && r == *pad)) continue;
+    rows.push_back(r);
+    pos.insert(pos.end(), sorted.begin() + start[size_t(r)], sorted.begin() + start[size_t(r) + 1]);
+    off.push_back(int64_t(pos.size()));
+  }
+  s->U = int64_t(rows.size());
+  auto upload = [&](const std::vector<int64_t>& v) { return to_device(from_vector<int64_t>(v, {int64_t(v.size())}), s->device); };
+  s->rows = upload(rows);
+  s->off = upload(off);
+  s->pos = upload(pos);
+  if (scale || pad) {
+    std::vector<double> f(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i)
+      f[size_t(i)] = pad && p[i] == *pad ? 0.0 : scale ? 1.0 / double(start[size_t(p[i]) + 1] - start[size_t(p[i])]) : 1.0;
+    s->factor = to_device(to_dtype(from_vector<double>(f, {n, 1}), weight.dtype()), s->device);
+  }
+  return s;
+}
+
+Tensor scatter_rows(const Tensor& g, const SegmentsPtr& s);
+
+// out (n, D) = weight rows at the indices; its backward is scatter_rows.
+Tensor gather_rows(const Tensor& w_in, const SegmentsPtr& s) {
+  const Tensor w = contiguous(w_in);
+  const int64_t n = s->idx.numel();
+  Tensor out = empty({n, s->D}, TensorOptions(w.dtype()).with_device(s->device));
+  ops::launch_on(s->device, "embedding", cpu::embedding_stub, w.device_data_ptr(),
+                 static_cast<const int64_t*>(s->idx.device_data_ptr()), n, s->D, w.dtype(), out.device_data_ptr());
+  record("EmbeddingBackward0", {w_in}, {out}, [s](const TensorList& g) { return TensorList{scatter_rows(g[0], s)}; });
+  return out;
+}
+
+// The weight gradient (N, D) of output gradients g (n, D); its backward gathers again.
+Tensor scatter_rows(const Tensor& g_in, const SegmentsPtr& s) {
+  const Tensor g = contiguous(g_in);
+  Tensor gw = zeros({s->N, s->D}, TensorOptions(g.dtype()).with_device(s->device));
+  cpu::EmbeddingSegments seg;
+  seg.rows = static_cast<const int64_t*>(s->rows.device_data_ptr());
+  seg.off = static_cast<const int64_t*>(s->off.device_data_ptr());
+  seg.pos = static_cast<const int64_t*>(s->pos.device_data_ptr());
+  seg.U = s->U;
+  seg.D = s->D;
+  seg.scale_by_count = s->scale;
+  seg.dtype = g.dtype();
+  ops::launch_on(s->device, "embedding_backward", cpu::embedding_backward_stub, seg, g.device_data_ptr(),
+                 gw.device_data_ptr());
+  record("EmbeddingDenseBackwardBackward0", {g_in}, {gw}, [s](const TensorList& gg) {
+    const Tensor r = gather_rows(gg[0], s);
+    return TensorList{s->factor.defined() ? r * to_dtype(s->factor, r.dtype()) : r};
+  });
+  return gw;
+}
+
 }  // namespace
 
 Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int64_t> padding_idx,
@@ -51,6 +144,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
   const std::optional<int64_t> pad = normalized_padding(padding_idx, N, op);
   Shape out_shape = indices.shape();
   out_shape.push_back(D);
+  if (ops::common_device(op, {&weight, &indices}).type == DeviceType::CUDA)
+    return reshape(gather_rows(weight, make_segments(idx, N, D, pad, scale_grad_by_freq, weight)), out_shape);
   Tensor out;
   {
     NoGradGuard no_grad;
@@ -73,6 +168,8 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
 Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm, double norm_type) {
   const char* op = "embedding_renorm_";
   check_weight(weight, op);
+  ND_CHECK(weight.device().type == DeviceType::CPU, Error, "[", op, "] not implemented for CUDA tensors (weight on ",
+           weight.device().str(), ")");
   ND_CHECK(max_norm >= 0, ValueError, "[", op, "] max_norm must be >= 0, got ", max_norm);
   const int64_t N = weight.shape()[0];
   const Tensor idx = checked_indices(indices, N, op);
@@ -98,6 +195,8 @@ Tensor embedding_bag(const Tensor& weight, const Tensor& input, const Tensor& of
                      const Tensor& per_sample_weights, bool include_last_offset, std::optional<int64_t> padding_idx) {
   const char* op = "embedding_bag";
   check_weight(weight, op);
+  ND_CHECK(weight.device().type == DeviceType::CPU, Error, "[", op, "] not implemented for CUDA tensors (weight on ",
+           weight.device().str(), ")");
   ND_CHECK(mode == "sum" || mode == "mean", ValueError, "[", op, "] mode must be 'sum' or 'mean', got '", mode, "'");
   ND_CHECK(input.dim() == 1 || input.dim() == 2, ValueError, "[", op, "] input must be 1-d (with offsets) or 2-d ",
            "(bags, indices per bag), got ", shape_str(input.shape()));

@@ -53,7 +53,7 @@ Device iter_device(const cpu::ElementwiseIter& it, bool has_cuda_kernel) {
   const Device d = it.devices[0];
   for (int k = 0; k < it.noperands; ++k)
     ND_CHECK(it.devices[k].type != DeviceType::CUDA || has_cuda_kernel, Error, "[", it.op,
-             "] not implemented for CUDA tensors");
+             "] not implemented for CUDA tensors (device ", it.devices[k].str(), ")");
   for (int k = 1; k < it.noperands; ++k)
     ND_CHECK(it.devices[k] == d, Error, "[", it.op, "] expected all tensors to be on the same device, but found "
              "at least two devices, ", d.str(), " and ", it.devices[k].str());

@@ -38,7 +38,7 @@ template <typename Fn, typename... Args>
 void launch_on(Device device, const char* op, const cpu::DispatchStub<Fn>& stub, const Args&... args) {
   cpu::register_all_kernels();
   if (device.type == DeviceType::CUDA) {
-    ND_CHECK(stub.cuda != nullptr, Error, "[", op, "] not implemented for CUDA tensors");
+    ND_CHECK(stub.cuda != nullptr, Error, "[", op, "] not implemented for CUDA tensors (device ", device.str(), ")");
     cuda::DeviceScope scope(device);
     stub.cuda(args...);
   } else {

@@ -364,11 +364,15 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
   a.cols = shape_numel(normalized_shape);
   a.rows = a.cols > 0 ? x.numel() / a.cols : 0;
   a.eps = eps;
-  a.weight = wc.defined() ? wc.data_ptr() : nullptr;
-  a.bias = bc.defined() ? bc.data_ptr() : nullptr;
+  const Device device = ops::common_device(op, {&x, &wc, &bc});
+  a.weight = wc.defined() ? wc.device_data_ptr() : nullptr;
+  a.bias = bc.defined() ? bc.device_data_ptr() : nullptr;
   a.dtype = x.dtype();
-  Tensor out = empty(x.shape(), x.dtype()), mean = empty({a.rows}, x.dtype()), rstd = empty({a.rows}, x.dtype());
-  if (x.numel() > 0) cpu::select(cpu::layer_norm_stub)(a, x.data_ptr(), out.data_ptr(), mean.data_ptr(), rstd.data_ptr());
+  Tensor out = empty(x.shape(), on(x, x.dtype())), mean = empty({a.rows}, on(x, x.dtype()));
+  Tensor rstd = empty({a.rows}, on(x, x.dtype()));
+  if (x.numel() > 0)
+    ops::launch_on(device, op, cpu::layer_norm_stub, a, x.device_data_ptr(), out.device_data_ptr(),
+                   mean.device_data_ptr(), rstd.device_data_ptr());
   std::vector<int64_t> dims;
   for (int64_t i = x.dim() - k; i < x.dim(); ++i) dims.push_back(i);
   Composed composed = [=](const Tensor& xc, const Tensor& wt, const Tensor& bt) {
@@ -385,15 +389,16 @@ Tensor layer_norm(const Tensor& x_in, const Shape& normalized_shape, const Tenso
     const Tensor gc = contiguous(g[0]), xcont = contiguous(xs);
     const Tensor wcast = ws.defined() ? contiguous(to_dtype(ws, xs.dtype())) : ws;
     cpu::LayerNormArgs ba = a;
-    ba.weight = wcast.defined() ? wcast.data_ptr() : nullptr;
+    ba.weight = wcast.defined() ? wcast.device_data_ptr() : nullptr;
     ba.bias = nullptr;
-    Tensor gx = empty(xs.shape(), xs.dtype());
-    Tensor gw_part = zeros({cpu::kLayerNormChunks, ba.cols}, TensorOptions(DType::Float64));
-    Tensor gb_part = zeros({cpu::kLayerNormChunks, ba.cols}, TensorOptions(DType::Float64));
+    Tensor gx = empty(xs.shape(), on(xs, xs.dtype()));
+    Tensor gw_part = zeros({cpu::kLayerNormChunks, ba.cols}, on(xs, DType::Float64));
+    Tensor gb_part = zeros({cpu::kLayerNormChunks, ba.cols}, on(xs, DType::Float64));
     if (xs.numel() > 0)
-      cpu::select(cpu::layer_norm_backward_stub)(ba, gc.data_ptr(), xcont.data_ptr(), mean.data_ptr(), rstd.data_ptr(),
-                                                 gx.data_ptr(), ws.defined() ? gw_part.data<double>() : nullptr,
-                                                 has_b ? gb_part.data<double>() : nullptr);
+      ops::launch_on(ops::common_device(op, {&gc, &xcont}), op, cpu::layer_norm_backward_stub, ba, gc.device_data_ptr(),
+                     xcont.device_data_ptr(), mean.device_data_ptr(), rstd.device_data_ptr(), gx.device_data_ptr(),
+                     ws.defined() ? static_cast<double*>(gw_part.device_data_ptr()) : nullptr,
+                     has_b ? static_cast<double*>(gb_part.device_data_ptr()) : nullptr);
     return TensorList{gx, ws.defined() ? reshape(to_dtype(sum(gw_part, {0}), ws.dtype()), ns) : Tensor{},
                       has_b ? reshape(to_dtype(sum(gb_part, {0}), b.dtype()), ns) : Tensor{}};
   });

@@ -9,6 +9,7 @@
 #include "core/shape.h"
 #include "cpu/pooling_kernels.h"
 #include "nativedl/nativedl.h"
+#include "ops/iter.h"
 
 namespace nd {
 
@@ -109,9 +110,10 @@ Tensor resample_forward(const TapsPtr& t, const Tensor& x_in, int spatial) {
   Shape os = x.shape();
   if (spatial == 2) os[os.size() - 2] = t->OH();
   os.back() = t->OW();
-  Tensor out = empty(os, x.dtype());
+  Tensor out = empty(os, TensorOptions(x.dtype()).with_device(x.device()));
   if (out.numel() > 0)
-    cpu::select(cpu::resample_stub)(t->view(planes_of(os, spatial), x.dtype()), x.data_ptr(), out.data_ptr());
+    ops::launch_on(x.device(), "interpolate", cpu::resample_stub, t->view(planes_of(os, spatial), x.dtype()),
+                   x.device_data_ptr(), out.device_data_ptr());
   const Shape in_shape = x.shape();
   record("UpsampleBackward0", {x_in}, {out}, [t, in_shape](const TensorList& g) {
     return TensorList{resample_backward(t, g[0], in_shape)};
@@ -122,10 +124,10 @@ Tensor resample_forward(const TapsPtr& t, const Tensor& x_in, int spatial) {
 Tensor resample_backward(const TapsPtr& t, const Tensor& g_in, const Shape& in_shape) {
   const Tensor g = contiguous(g_in);
   const int spatial = int(in_shape.size()) - 2;
-  Tensor gx = empty(in_shape, g.dtype());
+  Tensor gx = empty(in_shape, TensorOptions(g.dtype()).with_device(g.device()));
   if (gx.numel() > 0)
-    cpu::select(cpu::resample_backward_stub)(t->view(planes_of(in_shape, spatial), g.dtype()), g.data_ptr(),
-                                             gx.data_ptr());
+    ops::launch_on(g.device(), "interpolate_backward", cpu::resample_backward_stub,
+                   t->view(planes_of(in_shape, spatial), g.dtype()), g.device_data_ptr(), gx.device_data_ptr());
   record("UpsampleBackwardBackward0", {g_in}, {gx}, [t, spatial](const TensorList& gg) {
     return TensorList{resample_forward(t, gg[0], spatial)};
   });

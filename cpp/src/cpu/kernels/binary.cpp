@@ -3,117 +3,43 @@
 #include <cmath>
 #include <type_traits>
 
+#include "cpu/binary_functors.h"
 #include "cpu/loops.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
 namespace {
 
-template <typename T> constexpr bool is_fp = std::is_floating_point_v<T>;
-
-#define ND_MAPPED2(expr) \
-  template <typename T> static auto s(T a, T b) { return expr; } \
-  template <typename V> static V v(V a, V b) { return zip(a, b, [](auto x, auto y) { return s(x, y); }); }
-
-struct add_f {
-  template <typename T> static T s(T a, T b) { if constexpr (std::is_same_v<T, bool>) return a || b; else return T(a + b); }
-  template <typename V> static V v(V a, V b) { return a + b; }
-};
-struct sub_f {
-  template <typename T> static T s(T a, T b) { return T(a - b); }
-  template <typename V> static V v(V a, V b) { return a - b; }
-};
-struct mul_f {
-  template <typename T> static T s(T a, T b) { if constexpr (std::is_same_v<T, bool>) return a && b; else return T(a * b); }
-  template <typename V> static V v(V a, V b) { return a * b; }
-};
-struct div_f {  // true division; integer inputs are promoted to float before they get here
-  template <typename T> static T s(T a, T b) { return T(a / b); }
-  template <typename V> static V v(V a, V b) { return a / b; }
-};
-// Python's floor division, computed as CPython and NumPy do so a == b * (a // b) + a % b.
-template <typename T> T floor_div(T a, T b) {
-  if constexpr (is_fp<T>) {
-    if (b == 0) return a / b;
-    T mod = std::fmod(a, b);
-    T div = (a - mod) / b;
-    if (mod != 0 && ((b < 0) != (mod < 0))) div -= T(1);
-    if (div == 0) return std::copysign(T(0), a / b);
-    T fl = std::floor(div);
-    if (div - fl > T(0.5)) fl += T(1);
-    return fl;
-  } else if constexpr (std::is_unsigned_v<T>) {
-    return T(a / b);
-  } else {
-    T q = T(a / b);
-    if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
-    return q;
-  }
-}
-struct div_floor_f { ND_MAPPED2(T(floor_div(a, b))) };
-struct div_trunc_f {
-  template <typename T> static T s(T a, T b) { if constexpr (is_fp<T>) return std::trunc(a / b); else return T(a / b); }
-  template <typename V> static V v(V a, V b) { return zip(a, b, [](auto x, auto y) { return s(x, y); }); }
-};
-struct remainder_f {  // sign of the divisor, as Python's %
-  template <typename T> static T s(T a, T b) {
-    if constexpr (is_fp<T>) {
-      T m = std::fmod(a, b);
-      if (m != 0 && ((b < 0) != (m < 0))) m += b;
-      return m;
-    } else if constexpr (std::is_unsigned_v<T>) {
-      return T(a % b);
-    } else {
-      T m = T(a % b);
-      if (m != 0 && ((b < 0) != (m < 0))) m = T(m + b);
-      return m;
-    }
-  }
-  template <typename V> static V v(V a, V b) { return zip(a, b, [](auto x, auto y) { return s(x, y); }); }
-};
-struct fmod_f {
-  template <typename T> static T s(T a, T b) { if constexpr (is_fp<T>) return std::fmod(a, b); else return T(a % b); }
-  template <typename V> static V v(V a, V b) { return zip(a, b, [](auto x, auto y) { return s(x, y); }); }
-};
-template <typename T> T int_pow(T base, T exp) {
-  T result = 1;
-  while (exp > 0) { if (exp & 1) result = T(result * base); base = T(base * base); exp = T(exp >> 1); }
-  return result;
-}
-struct pow_f {
-  template <typename T> static T s(T a, T b) {
-    if constexpr (is_fp<T>) return std::pow(a, b);
-    else if constexpr (std::is_same_v<T, bool>) return a || !b;
-    else return int_pow(a, b);  // negative exponents are rejected by the op
-  }
-  template <typename V> static V v(V a, V b) { return zip(a, b, [](auto x, auto y) { return s(x, y); }); }
-};
-struct maximum_f {
-  template <typename T> static T s(T a, T b) {
-    if constexpr (is_fp<T>) { if (a != a || b != b) return a + b; }
-    return a > b ? a : b;
-  }
-  template <typename V> static V v(V a, V b) { return vmax(a, b); }
-};
-struct minimum_f {
-  template <typename T> static T s(T a, T b) {
-    if constexpr (is_fp<T>) { if (a != a || b != b) return a + b; }
-    return a < b ? a : b;
-  }
-  template <typename V> static V v(V a, V b) { return vmin(a, b); }
-};
-struct atan2_f { ND_MAPPED2(T(std::atan2(a, b))) };
-struct hypot_f { ND_MAPPED2(T(std::hypot(a, b))) };
-struct copysign_f { ND_MAPPED2(T(std::copysign(a, b))) };
-struct eq_f { template <typename T> static bool s(T a, T b) { return a == b; } };
-struct ne_f { template <typename T> static bool s(T a, T b) { return a != b; } };
-struct lt_f { template <typename T> static bool s(T a, T b) { return a < b; } };
-struct le_f { template <typename T> static bool s(T a, T b) { return a <= b; } };
-struct gt_f { template <typename T> static bool s(T a, T b) { return a > b; } };
-struct ge_f { template <typename T> static bool s(T a, T b) { return a >= b; } };
-struct logical_and_f { template <typename T> static bool s(T a, T b) { return a != T(0) && b != T(0); } };
-struct logical_or_f { template <typename T> static bool s(T a, T b) { return a != T(0) || b != T(0); } };
-struct logical_xor_f { template <typename T> static bool s(T a, T b) { return (a != T(0)) != (b != T(0)); } };
-#undef ND_MAPPED2
+// The scalar math is cpu/binary_functors.h's (shared with the CUDA kernels); each op adds its
+// vector form: a Vec operation where one exists, else the scalar form lane by lane.
+#define ND_VEC_OP(name, expr) \
+  struct name##_f : bin::name##_f { template <typename V> static V v(V a, V b) { return expr; } };
+#define ND_LANEWISE(name) ND_VEC_OP(name, zip(a, b, [](auto x, auto y) { return s(x, y); }))
+ND_VEC_OP(add, a + b)
+ND_VEC_OP(sub, a - b)
+ND_VEC_OP(mul, a * b)
+ND_VEC_OP(div, a / b)  // true division; integer inputs are promoted to float before they get here
+ND_VEC_OP(maximum, vmax(a, b))
+ND_VEC_OP(minimum, vmin(a, b))
+ND_LANEWISE(div_floor)
+ND_LANEWISE(div_trunc)
+ND_LANEWISE(remainder)
+ND_LANEWISE(fmod)
+ND_LANEWISE(pow)
+ND_LANEWISE(atan2)
+ND_LANEWISE(hypot)
+ND_LANEWISE(copysign)
+#undef ND_LANEWISE
+#undef ND_VEC_OP
+// Comparisons and logical ops run scalar (bool outputs).
+using bin::eq_f;
+using bin::ne_f;
+using bin::lt_f;
+using bin::le_f;
+using bin::gt_f;
+using bin::ge_f;
+using bin::logical_and_f;
+using bin::logical_or_f;
+using bin::logical_xor_f;
 
 template <typename T, typename Op> void arith_typed(const ElementwiseIter& it) {
   using V = Vec<T>;
