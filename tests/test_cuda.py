@@ -381,3 +381,152 @@ def test_conv_transpose2d_and_conv1d_match_the_cpu(cuda):
     k = rng.standard_normal((5, 4, 3)).astype(np.float32)
     np.testing.assert_allclose(F.conv1d(nd.from_numpy(s).to(cuda), nd.from_numpy(k).to(cuda), padding=2).cpu().numpy(),
                                F.conv1d(nd.from_numpy(s), nd.from_numpy(k), padding=2).numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_layer_norm_matches_the_cpu(cuda):
+    rng = np.random.default_rng(8)
+    for shape, norm in (((4, 6, 33), (33,)), ((3, 5, 4, 70), (4, 70)), ((2, 300), (300,)), ((5, 7), (7,))):
+        x_np = rng.standard_normal(shape) * 3 + 50  # a large mean: the variance must stay accurate
+        g_np = rng.standard_normal(shape)
+        for affine in (True, False):
+            res = []
+            for device in ("cpu", cuda):
+                x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+                w = nd.from_numpy(np.linspace(0.5, 2, int(np.prod(norm))).reshape(norm)).to(device).requires_grad_(True)
+                b = nd.from_numpy(np.linspace(-1, 1, int(np.prod(norm))).reshape(norm)).to(device).requires_grad_(True)
+                y = F.layer_norm(x, norm, w if affine else None, b if affine else None, eps=1e-5)
+                (y * nd.from_numpy(g_np).to(device)).sum().backward()
+                res.append([t.detach().cpu().numpy() for t in ((y, x.grad, w.grad, b.grad) if affine else (y, x.grad))])
+            for got, want in zip(res[1], res[0]):
+                np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_var_and_std_match_the_cpu(cuda, dtype):
+    rng = np.random.default_rng(9)
+    a = (rng.standard_normal((4, 5, 6)) * 2 + 100).astype(dtype)
+    x, xc = nd.from_numpy(a), nd.from_numpy(a).to(cuda)
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for kw in ({}, {"dim": 0}, {"dim": 2}, {"dim": (0, 2), "keepdim": True}, {"dim": 1, "correction": 0}):
+        for f in (nd.var, nd.std):
+            np.testing.assert_allclose(f(xc, **kw).cpu().numpy(), f(x, **kw).numpy(), rtol=tol, atol=tol)
+    assert np.isnan(nd.var(nd.ones(1, device=cuda)).cpu().numpy())  # no degrees of freedom: NaN, as the CPU
+
+
+def test_batch_norm_double_backward_matches_the_cpu(cuda):
+    rng = np.random.default_rng(10)
+    x_np = rng.standard_normal((4, 3, 5))
+    res = []
+    for device in ("cpu", cuda):
+        x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+        w = nd.from_numpy(np.array([0.5, 1.0, 2.0])).to(device).requires_grad_(True)
+        y = F.batch_norm(x, None, None, w, None, training=True)
+        (gx,) = nd.autograd.grad((y ** 3).sum(), [x], create_graph=True)
+        (gx * gx).sum().backward()
+        res.append([x.grad.cpu().numpy(), w.grad.cpu().numpy()])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-10)
+
+
+@pytest.mark.parametrize("kw", [
+    {"scale_factor": 2, "mode": "nearest"},
+    {"size": (5, 4), "mode": "nearest"},
+    {"scale_factor": 2, "mode": "bilinear", "align_corners": False},
+    {"size": (7, 3), "mode": "bilinear", "align_corners": True},
+    {"size": (3, 9), "mode": "bilinear", "align_corners": False},
+    {"scale_factor": 1.7, "mode": "bicubic", "align_corners": True},
+])
+def test_interpolate_matches_the_cpu(cuda, kw):
+    rng = np.random.default_rng(11)
+    for dtype in (np.float32, np.float64):
+        x, xc = _cpu_and_cuda(cuda, rng.standard_normal((2, 3, 5, 6)).astype(dtype))
+        y, yc = F.interpolate(x, **kw), F.interpolate(xc, **kw)
+        np.testing.assert_array_equal(yc.detach().cpu().numpy(), y.detach().numpy())
+        g = rng.standard_normal(tuple(y.shape)).astype(dtype)
+        (y * nd.from_numpy(g)).sum().backward()
+        (yc * nd.from_numpy(g).to(cuda)).sum().backward()
+        np.testing.assert_allclose(xc.grad.cpu().numpy(), x.grad.numpy(), rtol=1e-6, atol=1e-6)
+    x1, x1c = _cpu_and_cuda(cuda, rng.standard_normal((2, 3, 7)))
+    np.testing.assert_array_equal(F.interpolate(x1c, size=11, mode="linear").detach().cpu().numpy(),
+                                  F.interpolate(x1, size=11, mode="linear").detach().numpy())
+
+
+@pytest.mark.parametrize("opts", [{}, {"padding_idx": 1}, {"scale_grad_by_freq": True},
+                                  {"padding_idx": -2, "scale_grad_by_freq": True}])
+def test_embedding_matches_the_cpu_and_is_deterministic(cuda, opts):
+    rng = np.random.default_rng(12)
+    idx = rng.integers(0, 6, (5, 40))  # every row repeated many times
+    w_np = rng.standard_normal((7, 33)).astype(np.float32)
+    g = rng.standard_normal((5, 40, 33)).astype(np.float32)
+    res = []
+    for device in ("cpu", cuda, cuda):
+        w = nd.from_numpy(w_np).to(device).requires_grad_(True)
+        y = F.embedding(nd.from_numpy(idx).to(device), w, **opts)
+        (y * nd.from_numpy(g).to(device)).sum().backward()
+        res.append([y.detach().cpu().numpy(), w.grad.cpu().numpy()])
+    for got, want in zip(res[1], res[0]):  # the CPU's index_add order: equal to the last bit
+        np.testing.assert_array_equal(got, want)
+    for a, b in zip(res[2], res[1]):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_embedding_double_backward_and_errors_on_cuda(cuda):
+    idx = nd.tensor([[0, 2, 2], [1, 0, 2]])
+    res = []
+    for device in ("cpu", cuda):
+        w = nd.arange(12, dtype=nd.float64).reshape(4, 3).to(device).requires_grad_(True)
+        y = F.embedding(idx.to(device), w, padding_idx=1, scale_grad_by_freq=True)
+        (gw,) = nd.autograd.grad((y * y).sum(), [w], create_graph=True)
+        (gw ** 2).sum().backward()
+        res.append([gw.detach().cpu().numpy(), w.grad.cpu().numpy()])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    with pytest.raises(IndexError, match=r"\[embedding\] index 4"):
+        F.embedding(nd.tensor([4], device=cuda), nd.ones(4, 3, device=cuda))
+    with pytest.raises(RuntimeError, match=r"\[embedding\] expected all tensors to be on the same device"):
+        F.embedding(nd.tensor([1]), nd.ones(4, 3, device=cuda))
+
+
+@pytest.mark.parametrize("opt_class,kw", [
+    (nd.optim.Adadelta, {"lr": 1.0, "weight_decay": 0.01}),
+    (nd.optim.Adamax, {"lr": 0.01, "weight_decay": 0.01}),
+    (nd.optim.NAdam, {"lr": 0.01, "weight_decay": 0.01}),
+    (nd.optim.NAdam, {"lr": 0.01, "weight_decay": 0.01, "decoupled_weight_decay": True}),
+    (nd.optim.RAdam, {"lr": 0.01}),
+    (nd.optim.Adam, {"lr": 0.01, "amsgrad": True, "maximize": True}),
+    (nd.optim.RMSprop, {"lr": 0.01, "momentum": 0.9, "centered": True}),
+    (nd.optim.Adagrad, {"lr": 0.1}),
+])
+def test_fused_optimizer_steps_match_the_cpu(cuda, opt_class, kw):
+    rng = np.random.default_rng(13)
+    p_np, grads = rng.standard_normal((50, 7)), [rng.standard_normal((50, 7)) for _ in range(8)]
+    res = []
+    for device in ("cpu", cuda):
+        p = nd.from_numpy(p_np).to(device).requires_grad_(True)
+        opt = opt_class([p], **kw)
+        for g in grads:  # 8 steps: RAdam passes its rectification threshold
+            p.grad = nd.from_numpy(g).to(device)
+            opt.step()
+        res.append(p.detach().cpu().numpy())
+    np.testing.assert_allclose(res[1], res[0], rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("case", [
+    ((2, 4, 9, 11), (4, 1, 3, 3), {"padding": 1, "groups": 4}),
+    ((2, 3, 9, 11), (6, 1, 3, 3), {"stride": 2, "padding": 1, "groups": 3}),
+    ((1, 5, 12, 10), (5, 1, 5, 3), {"padding": (2, 1), "dilation": (2, 1), "groups": 5}),
+    ((2, 2, 8, 8), (4, 1, 3, 3), {"stride": (1, 3), "groups": 2}),
+])
+def test_depthwise_conv_matches_the_cpu(cuda, case):
+    xs, ws, kw = case
+    rng = np.random.default_rng(14)
+    x, xc = _cpu_and_cuda(cuda, rng.standard_normal(xs))
+    w, wc = _cpu_and_cuda(cuda, rng.standard_normal(ws))
+    b, bc = _cpu_and_cuda(cuda, rng.standard_normal(ws[0]))
+    y, yc = F.conv2d(x, w, b, **kw), F.conv2d(xc, wc, bc, **kw)
+    np.testing.assert_allclose(yc.detach().cpu().numpy(), y.detach().numpy(), rtol=1e-10, atol=1e-10)
+    g = rng.standard_normal(tuple(y.shape))
+    (y * nd.from_numpy(g)).sum().backward()
+    (yc * nd.from_numpy(g).to(cuda)).sum().backward()
+    for cpu_t, gpu_t in ((x, xc), (w, wc), (b, bc)):
+        np.testing.assert_allclose(gpu_t.grad.cpu().numpy(), cpu_t.grad.numpy(), rtol=1e-10, atol=1e-10)

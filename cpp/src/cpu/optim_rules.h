@@ -2,7 +2,8 @@
 // for the CPU kernels (cpu/kernels/optim.cpp: Vec<T> lanes, once per ISA) and the CUDA kernels
 // (cuda/optim.cu: one element per thread), so both backends run the same arithmetic in the same
 // order and the CPU optimizer tests exercise the GPU's math. Per-ISA copies live in the ISA's
-// namespace (Note [ISA namespaces]); nvcc's in nd::cuda.
+// namespace (Note [ISA namespaces]); nvcc's and the host tests' (NATIVEDL_ISA undefined) in
+// nd::cuda::optim.
 //
 // A rule reads and writes one position through a lanes object L (the backend's loads, stores
 // and math): L::V is the value type (a vector of lanes on the CPU, one T on the GPU);
@@ -13,10 +14,10 @@
 #include "core/host_device.h"
 #include "cpu/optim_kernels.h"
 
-#ifdef __CUDACC__
-namespace nd::cuda::optim {
-#else
+#ifdef NATIVEDL_ISA
 namespace nd::cpu::NATIVEDL_ISA::optim {
+#else
+namespace nd::cuda::optim {
 #endif
 
 /// The buffers of OptimBuffers, typed.
@@ -31,6 +32,23 @@ template <typename T> Bufs<T> typed(const cpu::OptimBuffers& ob) {
   return {static_cast<T*>(ob.param), static_cast<const T*>(ob.grad), static_cast<T*>(ob.state[0]),
           static_cast<T*>(ob.state[1]), static_cast<T*>(ob.state[2])};
 }
+
+/// The lanes of one element i (the CUDA kernels'; cpp/tests/test_optim_rules.cpp runs them on
+/// the host against the CPU's vector kernels).
+template <typename T> struct ScalarLanes {
+  using V = T;
+  const Bufs<T>& b;
+  int64_t i;
+  ND_HD T* slot(int k) const { return k == 0 ? b.s0 : k == 1 ? b.s1 : b.s2; }
+  ND_HD T param() const { return b.p[i]; }
+  ND_HD T grad() const { return b.g[i]; }
+  ND_HD T state(int k) const { return slot(k)[i]; }
+  ND_HD void set_param(T v) const { b.p[i] = v; }
+  ND_HD void set_state(int k, T v) const { slot(k)[i] = v; }
+  ND_HD static T sqrt(T v) { return ND_M(sqrt)(v); }
+  ND_HD static T abs(T v) { return ND_M(fabs)(v); }
+  ND_HD static T max(T a, T c) { return (a != a || c != c) ? T(a + c) : (a > c ? a : c); }
+};
 
 // PyTorch's gradient prologue: negated under maximize, then plus L2 weight decay.
 template <typename L, typename V, typename T> ND_HD V load_grad(const L& l, V p, bool maximize, T wd) {

@@ -14,25 +14,9 @@ namespace {
 using namespace optim;
 using cpu::OptimBuffers;
 
-// The lanes of cpu/optim_rules.h for one element i.
-template <typename T> struct ElementLanes {
-  using V = T;
-  const Bufs<T>& b;
-  int64_t i;
-  __device__ __forceinline__ T* slot(int k) const { return k == 0 ? b.s0 : k == 1 ? b.s1 : b.s2; }
-  __device__ __forceinline__ T param() const { return b.p[i]; }
-  __device__ __forceinline__ T grad() const { return b.g[i]; }
-  __device__ __forceinline__ T state(int k) const { return slot(k)[i]; }
-  __device__ __forceinline__ void set_param(T v) const { b.p[i] = v; }
-  __device__ __forceinline__ void set_state(int k, T v) const { slot(k)[i] = v; }
-  __device__ __forceinline__ static T sqrt(T v) { return ::sqrt(v); }
-  __device__ __forceinline__ static T abs(T v) { return ::fabs(v); }
-  __device__ __forceinline__ static T max(T a, T c) { return (a != a || c != c) ? T(a + c) : (a > c ? a : c); }
-};
-
 template <typename Rule, typename T> __global__ void step_kernel(const Rule rule, const Bufs<T> b, int64_t n) {
   for (int64_t i = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x)
-    rule.apply(ElementLanes<T>{b, i});
+    rule.apply(ScalarLanes<T>{b, i});
 }
 
 template <template <typename> class Rule, typename Coef> void fused_step(const OptimBuffers& ob, const Coef& c) {
