@@ -1,28 +1,14 @@
-// Welford's running moments (count, mean, sum of squared deviations) in double, merged across
-// threads with Chan's pairwise update: one pass over the data, stable for a large mean. Shared
-// by the normalization statistics (norm.cu) and the variance reduction (reduce.cu).
+// Welford states (core/welford.h) merged across a warp and a block, for the normalization
+// statistics (norm.cu) and the variance reduction (reduce.cu).
 #pragma once
 #include <cuda_runtime.h>
 
+#include "core/welford.h"
+
 namespace nd::cuda {
 
-struct Welford {
-  double n, mean, m2;
-
-  __device__ __forceinline__ void add(double v) {
-    n += 1;
-    const double d = v - mean;
-    mean += d / n;
-    m2 += d * (v - mean);
-  }
-};
-
-__device__ __forceinline__ Welford merge(const Welford& a, const Welford& b) {
-  const double n = a.n + b.n;
-  if (n == 0) return a;
-  const double d = b.mean - a.mean, f = b.n / n;
-  return {n, a.mean + d * f, a.m2 + b.m2 + d * d * a.n * f};
-}
+using core::Welford;
+using core::merge;
 
 __device__ __forceinline__ Welford warp_merge(Welford w) {
   for (int d = 16; d > 0; d /= 2) {
