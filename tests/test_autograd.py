@@ -7,6 +7,7 @@ import pytest
 
 import nativedl as nd
 from nativedl.autograd import GradcheckError, gradcheck, grad
+from nativedl.nn import functional as F
 
 
 def leaf(values, dtype=nd.float64):
@@ -320,6 +321,79 @@ def test_inplace_on_non_leaf_is_differentiable():
     y.add_(x)
     y.sum().backward()
     np.testing.assert_allclose(np_of(x.grad), [4.0, 4.0])
+
+
+INPLACE_FROM_OUTPUT = [  # (in-place, out-of-place): the in-place kernel writes self and the backward reads it
+    (lambda t: t.relu_(), lambda t: t.relu()),
+    (lambda t: t.sigmoid_(), lambda t: t.sigmoid()),
+    (lambda t: t.exp_(), lambda t: t.exp()),
+    (lambda t: F.relu6(t, inplace=True), F.relu6),
+    (lambda t: F.hardtanh(t, -0.5, 0.7, inplace=True), lambda t: F.hardtanh(t, -0.5, 0.7)),
+]
+
+
+@pytest.mark.parametrize("inplace,outplace", INPLACE_FROM_OUTPUT)
+def test_inplace_from_output_matches_out_of_place(inplace, outplace):
+    a = np.random.default_rng(0).uniform(-8, 8, size=(3, 4))
+    a[0, :2] = [0.0, 6.0]  # on the bounds: gradient 0, as out of place
+
+    def grads(fn, create_graph):
+        x = leaf(a)
+        y = x * 1.5
+        out = fn(y)
+        g, = nd.autograd.grad((out * out).sum(), [x], create_graph=create_graph)
+        if create_graph:
+            g.sum().backward()
+        return np_of(out), np_of(g), None if x.grad is None else np_of(x.grad)
+
+    for create_graph in (False, True):
+        for got, want in zip(grads(inplace, create_graph), grads(outplace, create_graph)):
+            assert (got is None) == (want is None)
+            if got is not None:
+                np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert gradcheck(lambda t: inplace(t * 1), [leaf(a[1:])])  # away from the kinks
+
+
+def test_inplace_from_output_keeps_no_copy_and_checks_versions():
+    x = leaf(np.linspace(-8, 8, 12))
+    y = x * 1
+    assert y.relu_() is y and y.grad_fn.name() == "ReluBackward0"
+    assert [f.name() for f, _ in y.grad_fn.next_functions] == ["MulBackward0"]  # no clone, no copy node
+    y.add_(1)  # overwrites the output relu's backward reads (PyTorch raises too)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.sum().backward()
+
+
+def test_hardtanh_inplace_backward_survives_later_writes():
+    a = np.linspace(-8, 8, 12)
+    x = leaf(a)
+    y = x * 1
+    F.relu6(y, inplace=True)
+    y.add_(1)  # PyTorch's hardtanh_ keeps its own copy of what its backward reads: no error
+    y.sum().backward()
+    np.testing.assert_array_equal(np_of(x.grad), (a > 0) & (a < 6))
+
+
+def test_inplace_from_output_on_a_view():
+    a = np.random.default_rng(1).uniform(-3, 9, size=(4, 3))
+    x = leaf(a)
+    b = x * 1
+    F.relu6(b[1:3], inplace=True)
+    b[:, 0].sigmoid_()
+    (b * b).sum().backward()
+    want = a.copy()
+    want[1:3] = np.clip(want[1:3], 0, 6)
+    mask = np.ones_like(a)
+    mask[1:3] = (a[1:3] > 0) & (a[1:3] < 6)
+    s = 1 / (1 + np.exp(-want[:, 0]))
+    mask[:, 0] *= s * (1 - s)
+    want[:, 0] = s
+    np.testing.assert_allclose(np_of(x.grad), 2 * want * mask, rtol=1e-12)
+    b = leaf(a) * 1
+    b[1:3].relu_()
+    b[:, 0].add_(1)  # writes storage that relu's backward reads: an error, as in PyTorch
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        b.sum().backward()
 
 
 # ------------------------------------------------------------------ gradcheck itself

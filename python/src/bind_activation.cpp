@@ -45,6 +45,11 @@ void bind_activation(py::module_& m, TensorClass& cls) {
     py::gil_scoped_release release;
     return hardtanh(x, lo, hi);
   }, py::arg("input"), py::arg("min_val"), py::arg("max_val"));
+  // In place; the Python layer returns its own input object.
+  m.def("_hardtanh_", [](Tensor& x, double lo, double hi) {
+    py::gil_scoped_release release;
+    hardtanh_(x, lo, hi);
+  }, py::arg("input"), py::arg("min_val"), py::arg("max_val"));
   m.def("_softplus", [](const Tensor& x, double beta, double threshold) {
     py::gil_scoped_release release;
     return softplus(x, beta, threshold);

@@ -116,6 +116,12 @@ void check_inplace(const Tensor& self, const TensorList& others, const char* op)
 /// self a constant. Does nothing outside grad mode.
 void rebase_history(const Tensor& self, const Tensor& result);
 
+/// Records an in-place op that wrote its result straight into `self` (no copy of the old
+/// values) and whose backward reads only that result: `fn(grad, result)` gives the gradient of
+/// self's previous value. Call after the write and the version bump; rebases self's history
+/// onto the new node as rebase_history does. Does nothing unless self requires grad.
+void record_inplace(const char* name, const Tensor& self, std::function<Tensor(const Tensor&, const Tensor&)> fn);
+
 /// The edge a gradient for `t` flows into (its grad_fn, or its leaf accumulator).
 Edge gradient_edge(const Tensor& t);
 

@@ -148,6 +148,18 @@ std::shared_ptr<Node> record(const char* name, const TensorList& inputs, const T
   return node;
 }
 
+void record_inplace(const char* name, const Tensor& self, std::function<Tensor(const Tensor&, const Tensor&)> fn) {
+  if (!any_requires_grad({&self})) return;
+  // The new values under a fresh handle (same storage and version counter): the node's output,
+  // while self still carries the history its input gradient flows into.
+  const Tensor result = self.detach();
+  const SavedTensor saved(result, 0);
+  record(name, {self}, {result}, [saved, fn = std::move(fn)](const TensorList& g) {
+    return TensorList{fn(g[0], saved.unpack())};
+  });
+  rebase_history(self, result);
+}
+
 void check_inplace(const Tensor& self, const TensorList& others, const char* op) {
   if (!grad_mode_enabled()) return;
   ND_CHECK(!(self.is_leaf() && self.requires_grad()), Error, "[", op, "] a leaf tensor that requires grad "

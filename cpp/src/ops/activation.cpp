@@ -75,7 +75,11 @@ Tensor activation_backward(ActOp op, const Tensor& g, const Tensor& x, const Act
   return gx;
 }
 
-Tensor activation(ActOp op, const Tensor& x, const ActParams& p, const char* name, const char* grad_name) {
+// save_output: the backward reads the output instead of x, which only an op whose derivative
+// is the same at f(x) as at x may ask for (hardtanh: x lies strictly inside the bounds exactly
+// when the clamped value does).
+Tensor activation(ActOp op, const Tensor& x, const ActParams& p, const char* name, const char* grad_name,
+                  bool save_output = false) {
   check_floating_input(x, name);
   Tensor out = empty_like(x);
   {
@@ -83,7 +87,7 @@ Tensor activation(ActOp op, const Tensor& x, const ActParams& p, const char* nam
     ops::launch(cpu::act_forward_stub, ops::make_iter(out, {x}, name), op, p);
   }
   if (autograd::any_requires_grad({&x})) {
-    SavedTensor sx(x);
+    const SavedTensor sx = save_output ? SavedTensor(out, 0) : SavedTensor(x);
     autograd::record(grad_name, {x}, {out}, [op, p, sx](const TensorList& g) {
       return TensorList{activation_backward(op, g[0], sx.unpack(), p)};
     });
@@ -149,6 +153,30 @@ Tensor hardtanh(const Tensor& x, double min_val, double max_val) {
   return activation(ActOp::hardtanh, x, {min_val, max_val, 0}, "hardtanh", "HardtanhBackward0");
 }
 Tensor relu6(const Tensor& x) { return activation(ActOp::hardtanh, x, {0, 6, 0}, "relu6", "HardtanhBackward0"); }
+// Without history the kernel clamps x where it lies. With history the clamped values go to a
+// fresh tensor first, which the backward reads and nobody else can write (so, as in PyTorch,
+// writing x afterwards doesn't invalidate the backward), then into x: two passes, where writing
+// to a copy of x and copying back took four.
+Tensor& hardtanh_(Tensor& x, double min_val, double max_val) {
+  const char* name = "hardtanh_";
+  ND_CHECK(max_val >= min_val, ValueError, "[", name, "] max_val (", max_val, ") must be >= min_val (", min_val, ")");
+  check_floating_input(x, name);
+  ops::check_no_internal_overlap(x, name);
+  autograd::check_inplace(x, {}, name);
+  const ActParams p{min_val, max_val, 0};
+  if (!autograd::any_requires_grad({&x})) {
+    ops::launch(cpu::act_forward_stub, ops::make_iter(x, {x}, name), ActOp::hardtanh, p);
+    x.bump_version();
+    return x;
+  }
+  const Tensor result = activation(ActOp::hardtanh, x, p, name, "HardtanhBackward0", /*save_output=*/true);
+  {
+    NoGradGuard no_grad;
+    copy_(x, result);
+  }
+  autograd::rebase_history(x, result);
+  return x;
+}
 Tensor leaky_relu(const Tensor& x, double negative_slope) {
   return activation(ActOp::leaky_relu, x, {negative_slope, 0, 0}, "leaky_relu", "LeakyReluBackward0");
 }

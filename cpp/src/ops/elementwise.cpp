@@ -60,9 +60,8 @@ static bool can_cast(DType from, DType to) {
   return true;
 }
 
-// An in-place result written through a broadcast (stride-0) dim would depend on the order of
-// the writes, so it is refused, as PyTorch does (fill_ stays allowed: every write is the same).
-static void check_no_internal_overlap(const Tensor& self, const char* op) {
+// fill_ stays allowed on broadcast dims: every write is the same.
+void ops::check_no_internal_overlap(const Tensor& self, const char* op) {
   for (int64_t i = 0; i < self.dim(); ++i)
     ND_CHECK(self.strides()[size_t(i)] != 0 || self.shape()[size_t(i)] <= 1, Error, "[", op, "] unsupported "
              "operation: more than one element of the written-to tensor (shape ", shape_str(self.shape()),
@@ -132,7 +131,7 @@ Tensor& copy_(Tensor& self, const Tensor& src_in) {
   ND_CHECK(core::broadcast_shapes(self.shape(), src.shape(), "copy_") == self.shape(), ValueError,
            "[copy_] source of shape ", shape_str(src.shape()), " can't be broadcast to the destination shape ",
            shape_str(self.shape()));
-  check_no_internal_overlap(self, "copy_");
+  ops::check_no_internal_overlap(self, "copy_");
   autograd::check_inplace(self, {src}, "copy_");
   if (autograd::any_requires_grad({&src})) {
     Tensor r = clone(expand(to_dtype(src, self.dtype()), self.shape()));
@@ -216,6 +215,13 @@ bool backward_uses_output(UnaryOp op) {
   }
 }
 
+// PyTorch's node name: "exp" -> "ExpBackward0".
+std::string unary_grad_name(UnaryOp op) {
+  std::string name = cpu::unary_op_name(op);
+  name[0] = char(std::toupper(name[0]));
+  return name + "Backward0";
+}
+
 DType unary_compute_dtype(UnaryOp op, const Tensor& x) {
   const char* name = cpu::unary_op_name(op);
   if (!cpu::unary_op_keeps_integers(op)) return is_floating(x.dtype()) ? x.dtype() : default_float_dtype();
@@ -240,24 +246,38 @@ Tensor unary_op(UnaryOp op, const Tensor& x_in) {
     const bool use_out = backward_uses_output(op);
     SavedTensor sx(use_out ? Tensor() : x_in), sy(use_out ? out : Tensor(), 0);
     const DType in_dtype = x_in.dtype();
-    std::string grad_name = cpu::unary_op_name(op);  // PyTorch's node name: "exp" -> "ExpBackward0"
-    grad_name[0] = char(std::toupper(grad_name[0]));
-    record((grad_name + "Backward0").c_str(), {x_in}, {out}, [op, sx, sy, in_dtype](const TensorList& g) {
+    record(unary_grad_name(op).c_str(), {x_in}, {out}, [op, sx, sy, in_dtype](const TensorList& g) {
       return TensorList{to_dtype(unary_backward(op, g[0], sx.unpack(), sy.unpack()), in_dtype)};
     });
   }
   return out;
 }
 
+// In place: the kernel writes x directly when x has the op's result dtype and autograd needs
+// no copy of the old values (no history, or a backward that reads only the output: relu, exp,
+// sigmoid ...). Otherwise the op runs out of place on a copy and the result is written back.
+Tensor& unary_inplace(UnaryOp op, Tensor& x) {
+  const std::string name = std::string(cpu::unary_op_name(op)) + "_";
+  ops::check_no_internal_overlap(x, name.c_str());
+  autograd::check_inplace(x, {}, name.c_str());
+  const bool grad = autograd::any_requires_grad({&x});
+  if (unary_compute_dtype(op, x) != x.dtype() || (grad && !backward_uses_output(op)))
+    return assign_result(x, unary_op(op, grad ? clone(x) : x), name.c_str());
+  {
+    NoGradGuard no_grad;
+    ops::launch(cpu::unary_stub, ops::make_iter(x, {x}, name.c_str()), op);
+  }
+  x.bump_version();
+  autograd::record_inplace(unary_grad_name(op).c_str(), x,
+                           [op](const Tensor& g, const Tensor& y) { return unary_backward(op, g, Tensor(), y); });
+  return x;
+}
+
 }  // namespace
 
-#define ND_DEFINE_UNARY(name)                                                                  \
-  Tensor name(const Tensor& x) { return unary_op(UnaryOp::name, x); }                          \
-  Tensor& name##_(Tensor& x) {                                                                 \
-    check_no_internal_overlap(x, #name "_");                                                   \
-    autograd::check_inplace(x, {}, #name "_");                                                 \
-    return assign_result(x, name(autograd::any_requires_grad({&x}) ? clone(x) : x), #name "_"); \
-  }
+#define ND_DEFINE_UNARY(name)                                         \
+  Tensor name(const Tensor& x) { return unary_op(UnaryOp::name, x); } \
+  Tensor& name##_(Tensor& x) { return unary_inplace(UnaryOp::name, x); }
 ND_UNARY_FLOAT_OPS(ND_DEFINE_UNARY)
 ND_UNARY_ANY_OPS(ND_DEFINE_UNARY)
 #undef ND_DEFINE_UNARY
@@ -389,7 +409,7 @@ Tensor& binary_inplace(BinaryOp op, Tensor& self, const Tensor& other) {
   ND_CHECK(shape == self.shape(), ValueError, "[", name, "_] output with shape ", shape_str(self.shape()),
            " doesn't match the broadcast shape ", shape_str(shape));
   check_operand_dtypes(op, self, other);
-  check_no_internal_overlap(self, inplace_name.c_str());
+  ops::check_no_internal_overlap(self, inplace_name.c_str());
   autograd::check_inplace(self, {other}, inplace_name.c_str());
   const DType compute = binary_compute_dtype(op, result_type(self, other));
   const bool autograd_path = autograd::any_requires_grad({&self, &other});

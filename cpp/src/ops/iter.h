@@ -12,6 +12,10 @@ namespace nd::ops {
 /// coalesced where every operand allows it.
 cpu::ElementwiseIter make_iter(const Tensor& out, std::initializer_list<Tensor> inputs, const char* op);
 
+/// Refuses an in-place write through a broadcast (stride-0) dim: the result would depend on the
+/// order of the writes (PyTorch refuses it too).
+void check_no_internal_overlap(const Tensor& self, const char* op);
+
 /// The device an elementwise kernel runs on: its operands' common device. Throws
 /// "[op] not implemented for CUDA tensors" for a CUDA operand when the op has no CUDA kernel,
 /// and names both devices when the operands live on different ones. Every elementwise op

@@ -13,6 +13,9 @@ namespace nd {
 Tensor hardtanh(const Tensor& x, double min_val = -1.0, double max_val = 1.0);
 /// hardtanh(x, 0, 6).
 Tensor relu6(const Tensor& x);
+/// hardtanh written into x (relu6 in place is hardtanh_(x, 0, 6)); its backward keeps its own
+/// copy of the clamped values, so later writes to x don't affect it (as in PyTorch).
+Tensor& hardtanh_(Tensor& x, double min_val = -1.0, double max_val = 1.0);
 /// x > 0 ? x : negative_slope * x.
 Tensor leaky_relu(const Tensor& x, double negative_slope = 0.01);
 /// scale * (x > 0 ? x : alpha * (exp(x * input_scale) - 1)).

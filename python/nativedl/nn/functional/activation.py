@@ -37,7 +37,7 @@ def relu_(input):
 
 
 def relu6(input, inplace=False):
-    return _apply(_C._relu6, input, inplace)
+    return hardtanh(input, 0.0, 6.0, inplace) if inplace else _C._relu6(input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
@@ -108,7 +108,10 @@ def hardswish(input, inplace=False):
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    return _apply(_C._hardtanh, input, inplace, float(min_val), float(max_val))
+    if not inplace:
+        return _C._hardtanh(input, float(min_val), float(max_val))
+    _C._hardtanh_(input, float(min_val), float(max_val))  # its backward reads the output: no copy kept
+    return input
 
 
 def hardtanh_(input, min_val=-1.0, max_val=1.0):
