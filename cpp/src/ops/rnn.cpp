@@ -299,15 +299,18 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
     NoGradGuard no_grad;
     // All time steps' input projections in one GEMM. The gate kernel adds the biases: b_hh
     // folds into b_ih except for the GRU, whose n block of the hidden projection is scaled by r.
+    // Except for the GRU, each step's hidden projection then accumulates onto its slot of gi
+    // (the GEMM fetches it while it multiplies), and the LSTM's activated gates overwrite it
+    // there: the gate kernel reads and writes one cache-hot block per step.
     Tensor gi = empty({T, B, GH}, dt);
     const Tensor bias_i = !w.b_ih.defined() ? Tensor{} : gru ? w.b_ih : contiguous(w.b_ih + w.b_hh);
     const Tensor bias_h = gru && w.b_hh.defined() ? w.b_hh : Tensor{};
     gemm(dt, false, true, TB, GH, L.I, x.data_ptr(), L.I, w.w_ih.data_ptr(), L.I, false, gi.data_ptr(), GH);
-    sv.gates = (lstm || gru) ? empty({T, B, GS}, dt) : Tensor{};
+    sv.gates = gru ? empty({T, B, GS}, dt) : lstm ? gi : Tensor{};
     sv.hs = empty({T, B, P}, dt);
     sv.cs = lstm ? empty({T, B, H}, dt) : Tensor{};
     sv.rs = L.proj ? empty({T, B, H}, dt) : Tensor{};
-    Tensor gh = empty({B, GH}, dt);
+    Tensor gh = gru ? empty({B, GH}, dt) : Tensor{};
     const Tensor w_hh_p = pack_b(dt, true, P, GH, w.w_hh.data_ptr(), P);
     const Tensor w_hr_p = L.proj ? pack_b(dt, true, H, P, w.w_hr.data_ptr(), H) : Tensor{};
     const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
@@ -319,12 +322,13 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
       const int64_t t = L.time(s), tp = L.prev(t);
       const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
       const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
-      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, false, gh.data_ptr(), GH);
+      void* gi_t = at(gi, t * B * GH);
+      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, !gru, gru ? gh.data_ptr() : gi_t, GH);
       a.t = t;
       char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
       char* out_t = static_cast<char*>(at(out, t * B * P));
       if (B > 0 && H > 0)
-        fwd(a, at(gi, t * B * GH), gh.data_ptr(), hp, cp, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr,
+        fwd(a, gi_t, gru ? gh.data_ptr() : nullptr, hp, cp, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr,
             L.proj ? at(sv.rs, t * B * H) : hs_t, lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
       if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0
         gemm_prepacked(dt, B, P, H, at(sv.rs, t * B * H), H, w_hr_p, false, hs_t, P);

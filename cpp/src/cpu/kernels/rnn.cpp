@@ -151,7 +151,8 @@ template <typename T> void forward_typed(const RnnStepArgs& a, const T* gi, cons
         zero_row(y ? y + b * H : nullptr, H);
         continue;
       }
-      const FwdRow<T> r{gi + b * GH, gh + b * GH, static_cast<const T*>(a.bias_i), static_cast<const T*>(a.bias_h),
+      const FwdRow<T> r{gi + b * GH, gh ? gh + b * GH : nullptr,
+                        static_cast<const T*>(a.bias_i), static_cast<const T*>(a.bias_h),
                         hp ? hp + b * H : nullptr, cp ? cp + b * H : nullptr,
                         gates ? gates + b * GS : nullptr, h + b * H, c ? c + b * H : nullptr, y ? y + b * H : nullptr};
       each_unit<T>(H, [&](auto v, int64_t j) { forward_units<std::remove_pointer_t<decltype(v)>>(a.mode, H, r, j); });
