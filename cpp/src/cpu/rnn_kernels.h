@@ -35,9 +35,11 @@ struct RnnStepArgs {
   const void* bias_h = nullptr;      // (G*H) added to every row of gh, or null
 };
 
-/// Forward step. gi, gh (B, G*H), to which the kernel adds a.bias_i, a.bias_h; h_prev (B, H); c_prev (B, H) LSTM only. Writes
-/// gates (B, G*H; GRU: (B, 4H) = r, z, n, gh_n) for the backward (null for RNN: it uses h_new),
-/// h_new (B, H), c_new (B, H) LSTM, and y (B, H): h_new, or 0 on frozen rows (null: skipped).
+/// Forward step. gi, gh (B, G*H), to which the kernel adds a.bias_i, a.bias_h; gh may be null
+/// (not for the GRU) when gi holds the sum of both projections; h_prev (B, H); c_prev (B, H)
+/// LSTM only. Writes gates (B, G*H; GRU: (B, 4H) = r, z, n, gh_n) for the backward (null for
+/// RNN: it uses h_new), which may be gi itself (LSTM), h_new (B, H), c_new (B, H) LSTM, and
+/// y (B, H): h_new, or 0 on frozen rows (null: skipped).
 using RnnForwardKernel = void (*)(const RnnStepArgs& a, const void* gi, const void* gh, const void* h_prev,
                                   const void* c_prev, void* gates, void* h_new, void* c_new, void* y);
 

@@ -226,13 +226,19 @@ struct Weights {
   Tensor w_ih, w_hh, b_ih, b_hh, w_hr;
 };
 
+// Which of the backward's whole-sequence GEMMs are wanted: those of inputs that required
+// grad when the forward was recorded (a classifier's data or a frozen weight gets none).
+struct Needs {
+  bool dx, dw_ih, dw_hh, db, dw_hr;
+};
+
 // Forward workspace kept for the backward.
 struct Saved {
   Tensor gates, hs, cs, rs;  // (T, B, GS), (T, B, P) states, (T, B, H) cells, (T, B, H) LSTM r
 };
 
 TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, const Tensor& h0, const Tensor& c0,
-                          const Weights& w, const Saved& sv, const Tensor& lengths) {
+                          const Weights& w, const Saved& sv, const Tensor& lengths, const Needs& need) {
   const bool lstm = L.mode == RnnMode::Lstm, gru = L.mode == RnnMode::Gru;
   const int64_t T = L.T, B = L.B, H = L.H, P = L.P, GH = L.GH(), GS = L.GS(), TB = T * B;
   const DType dt = x.dtype();
@@ -267,20 +273,28 @@ TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, 
           lstm ? dc.data_ptr() : nullptr, at(dgi, t * B * GH), gru ? at(dgh, t * B * GH) : nullptr, dprev);
     gemm_prepacked(dt, B, P, GH, at(dgh, t * B * GH), GH, w_hh_p, true, dprev, P);
   }
-  Tensor dx = empty({T, B, L.I}, dt), dw_ih = empty({GH, L.I}, dt), dw_hh = empty({GH, P}, dt);
-  gemm(dt, false, false, TB, L.I, GH, dgi.data_ptr(), GH, w.w_ih.data_ptr(), L.I, false, dx.data_ptr(), L.I);
-  gemm(dt, true, false, GH, L.I, TB, dgi.data_ptr(), GH, x.data_ptr(), L.I, false, dw_ih.data_ptr(), L.I);
-  // dW_hh = sum_t dGh[t]^T h_prev(t): the first step's h_prev is h0, the others are states.
-  gemm(dt, true, false, GH, P, B, at(dgh, L.time(0) * B * GH), GH, h0.data_ptr(), P, false, dw_hh.data_ptr(), P);
-  gemm(dt, true, false, GH, P, (T - 1) * B, at(dgh, (L.reverse ? 0 : 1) * B * GH), GH,
-       at(sv.hs, (L.reverse ? 1 : 0) * B * P), P, true, dw_hh.data_ptr(), P);
-  Tensor dw_hr;
-  if (L.proj) {
+  Tensor dx, dw_ih, dw_hh, dw_hr;
+  if (need.dx) {
+    dx = empty({T, B, L.I}, dt);
+    gemm(dt, false, false, TB, L.I, GH, dgi.data_ptr(), GH, w.w_ih.data_ptr(), L.I, false, dx.data_ptr(), L.I);
+  }
+  if (need.dw_ih) {
+    dw_ih = empty({GH, L.I}, dt);
+    gemm(dt, true, false, GH, L.I, TB, dgi.data_ptr(), GH, x.data_ptr(), L.I, false, dw_ih.data_ptr(), L.I);
+  }
+  if (need.dw_hh) {
+    // dW_hh = sum_t dGh[t]^T h_prev(t): the first step's h_prev is h0, the others are states.
+    dw_hh = empty({GH, P}, dt);
+    gemm(dt, true, false, GH, P, B, at(dgh, L.time(0) * B * GH), GH, h0.data_ptr(), P, false, dw_hh.data_ptr(), P);
+    gemm(dt, true, false, GH, P, (T - 1) * B, at(dgh, (L.reverse ? 0 : 1) * B * GH), GH,
+         at(sv.hs, (L.reverse ? 1 : 0) * B * P), P, true, dw_hh.data_ptr(), P);
+  }
+  if (L.proj && need.dw_hr) {
     dw_hr = empty({P, H}, dt);
     gemm(dt, true, false, P, H, TB, G.data_ptr(), P, sv.rs.data_ptr(), H, false, dw_hr.data_ptr(), H);
   }
   Tensor db_ih, db_hh;
-  if (w.b_ih.defined()) {
+  if (w.b_ih.defined() && need.db) {
     db_ih = sum(reshape(dgi, {TB, GH}), {0});
     db_hh = gru ? sum(reshape(dgh, {TB, GH}), {0}) : db_ih;
   }
@@ -299,15 +313,18 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
     NoGradGuard no_grad;
     // All time steps' input projections in one GEMM. The gate kernel adds the biases: b_hh
     // folds into b_ih except for the GRU, whose n block of the hidden projection is scaled by r.
+    // Except for the GRU, each step's hidden projection then accumulates onto its slot of gi
+    // (the GEMM fetches it while it multiplies), and the LSTM's activated gates overwrite it
+    // there: the gate kernel reads and writes one cache-hot block per step.
     Tensor gi = empty({T, B, GH}, dt);
     const Tensor bias_i = !w.b_ih.defined() ? Tensor{} : gru ? w.b_ih : contiguous(w.b_ih + w.b_hh);
     const Tensor bias_h = gru && w.b_hh.defined() ? w.b_hh : Tensor{};
     gemm(dt, false, true, TB, GH, L.I, x.data_ptr(), L.I, w.w_ih.data_ptr(), L.I, false, gi.data_ptr(), GH);
-    sv.gates = (lstm || gru) ? empty({T, B, GS}, dt) : Tensor{};
+    sv.gates = gru ? empty({T, B, GS}, dt) : lstm ? gi : Tensor{};
     sv.hs = empty({T, B, P}, dt);
     sv.cs = lstm ? empty({T, B, H}, dt) : Tensor{};
     sv.rs = L.proj ? empty({T, B, H}, dt) : Tensor{};
-    Tensor gh = empty({B, GH}, dt);
+    Tensor gh = gru ? empty({B, GH}, dt) : Tensor{};
     const Tensor w_hh_p = pack_b(dt, true, P, GH, w.w_hh.data_ptr(), P);
     const Tensor w_hr_p = L.proj ? pack_b(dt, true, H, P, w.w_hr.data_ptr(), H) : Tensor{};
     const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
@@ -319,12 +336,13 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
       const int64_t t = L.time(s), tp = L.prev(t);
       const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
       const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
-      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, false, gh.data_ptr(), GH);
+      void* gi_t = at(gi, t * B * GH);
+      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, !gru, gru ? gh.data_ptr() : gi_t, GH);
       a.t = t;
       char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
       char* out_t = static_cast<char*>(at(out, t * B * P));
       if (B > 0 && H > 0)
-        fwd(a, at(gi, t * B * GH), gh.data_ptr(), hp, cp, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr,
+        fwd(a, gi_t, gru ? gh.data_ptr() : nullptr, hp, cp, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr,
             L.proj ? at(sv.rs, t * B * H) : hs_t, lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
       if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0
         gemm_prepacked(dt, B, P, H, at(sv.rs, t * B * H), H, w_hr_p, false, hs_t, P);
@@ -345,6 +363,8 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
   TensorList outs = lstm ? TensorList{out, hn, cn} : TensorList{out, hn};
   SavedTensor sx(x), sh0(h0), sc0(c0), swi(w.w_ih), swh(w.w_hh), swr(w.w_hr);
   const Weights wb{Tensor{}, Tensor{}, w.b_ih, w.b_hh, Tensor{}};
+  auto wants = [](const Tensor& t) { return t.defined() && t.requires_grad(); };
+  const Needs need{wants(x), wants(w.w_ih), wants(w.w_hh), wants(w.b_ih) || wants(w.b_hh), wants(w.w_hr)};
   std::string name = std::string(mode_name(L.mode)) + "Backward0";
   record(name.c_str(), {x, h0, c0, w.w_ih, w.w_hh, w.b_ih, w.b_hh, w.w_hr}, outs,
          [=](const TensorList& g) -> TensorList {
@@ -354,7 +374,7 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
     const Weights ws{swi.unpack(), swh.unpack(), wb.b_ih, wb.b_hh, swr.defined() ? swr.unpack() : Tensor{}};
     const Tensor gn_c = g.size() > 2 ? g[2] : Tensor{};
     return layer_backward(L, {g[0], g[1], gn_c}, sx.unpack(), sh0.unpack(), sc0.defined() ? sc0.unpack() : Tensor{},
-                          ws, sv, lengths);
+                          ws, sv, lengths, need);
   });
   return outs;
 }

@@ -1,6 +1,7 @@
 // Fused pointwise gate kernels of the recurrent cells, forward and backward
 // (Note [Recurrent step layout] in cpu/rnn_kernels.h). Each row's H units are walked once in
-// vectors of T, the tail in 1-lane vectors, so the gate math is written once per mode.
+// vectors of T, the tail in 1-lane vectors, so the gate math is written once per mode. Also in the avx512 set: at 8 lanes the
+// sigmoids and tanhs took a quarter of an LSTM sequence's forward.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
@@ -15,7 +16,11 @@ namespace {
 template <typename T, int N> VecN<T, N> positive(const VecN<T, N>& a) {
   return a.map([](T x) { return x > T(0) ? T(1) : T(0); });
 }
-#if defined(__AVX2__) && defined(__FMA__)
+#if defined(__AVX512F__)
+template <typename T> VecAvx512<T> positive(VecAvx512<T> a) {
+  return vselect(vlt_mask(VecAvx512<T>(T(0)), a), VecAvx512<T>(T(1)), VecAvx512<T>(T(0)));
+}
+#elif defined(__AVX2__) && defined(__FMA__)
 inline Vf positive(Vf a) { return vand(vlt(Vf(0.0f), a), Vf(1.0f)); }
 inline Vd positive(Vd a) { return vand(vlt(Vd(0.0), a), Vd(1.0)); }
 #endif
@@ -146,7 +151,8 @@ template <typename T> void forward_typed(const RnnStepArgs& a, const T* gi, cons
         zero_row(y ? y + b * H : nullptr, H);
         continue;
       }
-      const FwdRow<T> r{gi + b * GH, gh + b * GH, static_cast<const T*>(a.bias_i), static_cast<const T*>(a.bias_h),
+      const FwdRow<T> r{gi + b * GH, gh ? gh + b * GH : nullptr,
+                        static_cast<const T*>(a.bias_i), static_cast<const T*>(a.bias_h),
                         hp ? hp + b * H : nullptr, cp ? cp + b * H : nullptr,
                         gates ? gates + b * GS : nullptr, h + b * H, c ? c + b * H : nullptr, y ? y + b * H : nullptr};
       each_unit<T>(H, [&](auto v, int64_t j) { forward_units<std::remove_pointer_t<decltype(v)>>(a.mode, H, r, j); });

@@ -1,6 +1,6 @@
-// AVX-512 vectors for float (16 lanes) and double (8 lanes): the operations the GEMM and
-// softmax kernels use. The avx512 kernel set holds only kernels written against these (see
-// Note [AVX-512 kernel set] in cpu/kernels/avx512/register.cpp).
+// AVX-512 vectors for float (16 lanes) and double (8 lanes): the operations the GEMM,
+// softmax and recurrent gate kernels use. The avx512 kernel set holds only kernels written
+// against these (see Note [AVX-512 kernel set] in cpu/kernels/avx512/register.cpp).
 #pragma once
 #include <immintrin.h>
 
@@ -90,6 +90,69 @@ inline VecAvx512<double> vexp(VecAvx512<double> x) {
   const __m512d y = horner512(r, 1 / 6227020800.0, 1 / 479001600.0, 1 / 39916800.0, 1 / 3628800.0, 1 / 362880.0,
                               1 / 40320.0, 1 / 5040.0, 1 / 720.0, 1 / 120.0, 1 / 24.0, 1 / 6.0, 0.5, 1.0, 1.0);
   return _mm512_scalef_pd(y, n);
+}
+
+// Lane masks and selects, so that the functions below are written once for both types:
+// vlt_mask(a, b) has a lane set where a < b (false for NaN); vselect(m, a, b) = m ? a : b.
+inline __mmask16 vlt_mask(VecAvx512<float> a, VecAvx512<float> b) { return _mm512_cmp_ps_mask(a.v, b.v, _CMP_LT_OQ); }
+inline __mmask8 vlt_mask(VecAvx512<double> a, VecAvx512<double> b) { return _mm512_cmp_pd_mask(a.v, b.v, _CMP_LT_OQ); }
+inline VecAvx512<float> vselect(__mmask16 m, VecAvx512<float> a, VecAvx512<float> b) {
+  return _mm512_mask_blend_ps(m, b.v, a.v);
+}
+inline VecAvx512<double> vselect(__mmask8 m, VecAvx512<double> a, VecAvx512<double> b) {
+  return _mm512_mask_blend_pd(m, b.v, a.v);
+}
+// c - a * b.
+inline VecAvx512<float> vfnmadd(VecAvx512<float> a, VecAvx512<float> b, VecAvx512<float> c) {
+  return _mm512_fnmadd_ps(a.v, b.v, c.v);
+}
+inline VecAvx512<double> vfnmadd(VecAvx512<double> a, VecAvx512<double> b, VecAvx512<double> c) {
+  return _mm512_fnmadd_pd(a.v, b.v, c.v);
+}
+inline VecAvx512<float> vabs(VecAvx512<float> a) { return _mm512_abs_ps(a.v); }
+inline VecAvx512<double> vabs(VecAvx512<double> a) { return _mm512_abs_pd(a.v); }
+// a with the sign bit of s.
+inline VecAvx512<float> vcopysign(VecAvx512<float> a, VecAvx512<float> s) {
+  return _mm512_or_ps(_mm512_abs_ps(a.v), _mm512_and_ps(s.v, _mm512_set1_ps(-0.0f)));
+}
+inline VecAvx512<double> vcopysign(VecAvx512<double> a, VecAvx512<double> s) {
+  return _mm512_or_pd(_mm512_abs_pd(a.v), _mm512_and_pd(s.v, _mm512_set1_pd(-0.0)));
+}
+/// relu keeping NaN: x < 0 ? 0 : x.
+template <typename T> VecAvx512<T> vrelu(VecAvx512<T> a) {
+  return vselect(vlt_mask(a, VecAvx512<T>(T(0))), VecAvx512<T>(T(0)), a);
+}
+
+// sigmoid and tanh by the algorithms (and with the accuracy) of vec_math.h's AVX2 versions,
+// on the vscalef exp above.
+template <typename T> VecAvx512<T> vsigmoid(VecAvx512<T> x) {
+  using V = VecAvx512<T>;
+  const V one(T(1)), e = vexp(V(T(0)) - vabs(x)), d = one + e, dl = e - (d - one);
+  const auto neg = vlt_mask(x, V(T(0)));
+  const V num = vselect(neg, e, one), q = num / d;
+  const V corr = vfnmadd(q, dl, vfnmadd(q, d, num));
+  return vfmadd(corr, vselect(neg, one - q, q), q);
+}
+// tanh(a) for a = |x| >= 0.625 as 1 - 2 / (e^2a + 1) (exactly 1 once e^2a overflows);
+// below, `small`; the sign of x copied back.
+template <typename T> VecAvx512<T> tanh_finish(VecAvx512<T> x, VecAvx512<T> a, VecAvx512<T> small) {
+  using V = VecAvx512<T>;
+  const V big = V(T(1)) - V(T(2)) / (vexp(a + a) + V(T(1)));
+  return vcopysign(vselect(vlt_mask(a, V(T(0.625))), small, big), x);
+}
+inline VecAvx512<float> vtanh(VecAvx512<float> x) {
+  const VecAvx512<float> a = vabs(x), z = a * a;
+  const VecAvx512<float> p = horner512(z.v, -5.70498872745E-3f, 2.06390887954E-2f, -5.37397155531E-2f,
+                                       1.33314422036E-1f, -3.33332819422E-1f);  // Cephes tanhf
+  return tanh_finish(x, a, vfmadd(p * z, a, a));
+}
+inline VecAvx512<double> vtanh(VecAvx512<double> x) {
+  const VecAvx512<double> a = vabs(x), z = a * a;  // Cephes tanh: P(z)/Q(z) rational
+  const VecAvx512<double> P = horner512(z.v, -9.64399179425052238628E-1, -9.92877231001918586564E1,
+                                        -1.61468768441708447952E3);
+  const VecAvx512<double> Q = horner512(z.v, 1.0, 1.12811678491632931402E2, 2.23548839060100448583E3,
+                                        4.84406305325125486048E3);
+  return tanh_finish(x, a, vfmadd(z * P / Q, a, a));
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA

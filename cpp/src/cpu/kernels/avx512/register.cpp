@@ -7,7 +7,8 @@
 // (cpu/kernels/peak.cpp) are compiled for avx512; every other stub keeps its avx2 kernel
 // through select()'s fallback, and vec_avx512.h carries only what those use.
 // Softmax and depthwise convolution are the exceptions among the memory-bound kernels: their
-// working sets (a row, a padded plane) sit in cache, where 16-lane FMAs halve their cost.
+// working sets (a row, a padded plane) sit in cache, where 16-lane FMAs halve their cost;
+// so do the recurrent gate kernels (a step's gates are in cache, exp and division bound).
 #include "cpu/kernel_api.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
@@ -16,12 +17,14 @@ void register_gemm_kernels();
 void register_peak_kernels();
 void register_softmax_kernels();
 void register_depthwise_kernels();
+void register_rnn_kernels();
 
 void register_kernels() {
   register_gemm_kernels();
   register_peak_kernels();
   register_softmax_kernels();
   register_depthwise_kernels();
+  register_rnn_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
