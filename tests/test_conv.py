@@ -159,7 +159,7 @@ def test_matches_pytorch(name, shapes, kw):
 
 
 # --- the kernels' fast paths against plain NumPy (float64): Winograd F(2x2, 3x3) (3x3, stride
-# 1, >= 16 channels per group, >= 4x4 outputs), several small images per GEMM, and strided
+# 1, >= 16 channels per group, >= 4x4 outputs, >= 48 tiles), several small images per GEMM, and strided
 # col2im through phase-split rows ---
 
 def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
@@ -189,9 +189,10 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
 
 @pytest.mark.parametrize("xshape,wshape,kw", [
     ((3, 16, 9, 11), (16, 16, 3, 3), dict(padding=1)),                     # Winograd, odd sizes
-    ((2, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
+    ((3, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
     ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
-    ((6, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
+    ((8, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
+    ((1, 32, 8, 8), (32, 32, 3, 3), dict(padding=1)),                      # too few tiles: GEMM
     ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
     ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated: im2col + GEMM
     ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),

@@ -348,10 +348,14 @@ template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* 
 }  // namespace
 
 bool winograd_applies(const ConvGeom& g) {
-  // Below 4x4 outputs most of a tile is padding. (ResNet's 4x4 512->512 layers: forward as
-  // fast either way, forward + backward 1.2x faster.)
+  // Below 4x4 outputs most of a tile is padding. The filter transform costs as much as the
+  // products of about 40 tiles save (independently of the channel counts: both scale with
+  // og * cg), so batches of fewer tiles go to the GEMM path; measured crossover 32-64 tiles
+  // (ResNet-18's 4x4 512->512 layers at batch 1 ran 9x slower through Winograd).
+  const int64_t tiles = g.n * ((g.oh + 1) / 2) * ((g.ow + 1) / 2);
   return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.c / g.groups >= 16 &&
-         g.o / g.groups >= 16 && g.oh >= 4 && g.ow >= 4 && g.oh == g.h + 2 * g.ph - 2 && g.ow == g.w + 2 * g.pw - 2;
+         g.o / g.groups >= 16 && g.oh >= 4 && g.ow >= 4 && g.oh == g.h + 2 * g.ph - 2 && g.ow == g.w + 2 * g.pw - 2 &&
+         tiles >= 48;
 }
 
 // With stride 1 and no dilation, conv^T(y, w) is the forward conv of y with the filters
