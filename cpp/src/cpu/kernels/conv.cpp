@@ -75,14 +75,28 @@ void for_each_tap_row(const ConvGeom& g, int64_t cg, T* x, int64_t xrs, int64_t 
       }
 }
 
+// dst[q] = src[q] and dst[q] += src[q] for q in [0, n), a vector at a time, then element by
+// element. Rows are often a few elements long (small images): a call to memmove (which GCC
+// makes of a plain copy loop) or a vector loop's alias checks would cost more than the row.
+template <typename T> void copy_row(const T* src, T* dst, int64_t n) {
+  int64_t q = 0;
+  for (; q + Vec<T>::size <= n; q += Vec<T>::size) Vec<T>::loadu(src + q).storeu(dst + q);
+  for (; q < n; ++q) dst[q] = src[q];
+}
+template <typename T> void add_row(const T* src, T* dst, int64_t n) {
+  int64_t q = 0;
+  for (; q + Vec<T>::size <= n; q += Vec<T>::size) (Vec<T>::loadu(dst + q) + Vec<T>::loadu(src + q)).storeu(dst + q);
+  for (; q < n; ++q) dst[q] += src[q];
+}
+
 template <typename T>
 void im2col(const ConvGeom& g, int64_t cg, const T* x, int64_t p0, int64_t p1, T* col, int64_t ld) {
   for_each_tap_row(g, cg, const_cast<T*>(x), g.w, p0, p1, col, ld, [&](T* r, const T* xr, int64_t off, int64_t q0, int64_t q1) {
-    if (xr == nullptr) { std::fill(r, r + g.ow, T(0)); return; }
-    std::fill(r, r + q0, T(0));
-    if (g.sw == 1) std::copy(xr + q0 + off, xr + q1 + off, r + q0);
+    if (xr == nullptr) q0 = q1 = g.ow;
+    for (int64_t q = 0; q < q0; ++q) r[q] = T(0);
+    if (g.sw == 1) copy_row(xr + q0 + off, r + q0, q1 - q0);
     else for (int64_t q = q0; q < q1; ++q) r[q] = xr[q * g.sw + off];
-    std::fill(r + q1, r + g.ow, T(0));
+    for (int64_t q = q1; q < g.ow; ++q) r[q] = T(0);
   });
 }
 
@@ -102,9 +116,10 @@ void col2im(const ConvGeom& g, int64_t cg, const T* col, int64_t ld, int64_t p0,
   const int64_t u = phase_len(g);
   for_each_tap_row(g, cg, xs, g.sw * u, p0, p1, const_cast<T*>(col), ld, [&](const T* r, T* xr, int64_t off, int64_t q0, int64_t q1) {
     if (xr == nullptr) return;
-    const int64_t phase = (off % g.sw + g.sw) % g.sw;
-    T* dst = xr + phase * u + (off - phase) / g.sw;
-    for (int64_t q = q0; q < q1; ++q) dst[q] += r[q];
+    // (Without a stride, skip the divisions: they cost more than a short row's additions.)
+    const int64_t phase = g.sw == 1 ? 0 : (off % g.sw + g.sw) % g.sw;
+    T* dst = g.sw == 1 ? xr + off : xr + phase * u + (off - phase) / g.sw;
+    add_row(r + q0, dst + q0, q1 - q0);
   });
 }
 
