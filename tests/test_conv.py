@@ -197,6 +197,8 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated: im2col + GEMM
     ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),
     ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
+    ((5, 16, 5, 5), (12, 16, 5, 5), dict()),                               # whole-image filter: one GEMM
+    ((3, 8, 4, 3), (6, 4, 4, 3), dict(groups=2, stride=2)),                # whole-image, groups
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
 ])
 def test_fast_paths_match_numpy(xshape, wshape, kw):

@@ -199,7 +199,37 @@ template <typename T> void block_columns(const ConvGeom& g, const Plan& pl, cons
     im2col(g, pl.cg, x + (n * g.c + b.grp * pl.cg) * g.h * g.w, b.p0, b.p1, col + (n - b.n0) * width, ld);
 }
 
+// Note [Whole-image filters]
+// A filter that covers the whole unpadded input (one output position: LeNet's C5, the
+// classifier convs of fully convolutional nets) has each image itself as its column matrix,
+// so the forward, the transpose and the weight gradient are one GEMM per group over the whole
+// batch with nothing unrolled: x is (n, c*h*w), y is (n, o).
+bool whole_image(const ConvGeom& g) {
+  return g.oh == 1 && g.ow == 1 && g.kh == g.h && g.kw == g.w && g.ph == 0 && g.pw == 0;
+}
+
+template <typename T> void whole_image_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  const int64_t og = g.o / g.groups, k = g.c / g.groups * g.h * g.w;
+  fill_planes(y, g.n * g.o, g.o, 1, bias);
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    gemm_t(false, true, g.n, og, k, x + grp * k, g.groups * k, w + grp * og * k, k, T(1), y + grp * og, g.o);
+}
+
+template <typename T> void whole_image_transpose(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
+  const int64_t og = g.o / g.groups, k = g.c / g.groups * g.h * g.w;
+  fill_planes(x, g.n * g.c, g.c, g.h * g.w, bias);
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    gemm_t(false, false, g.n, k, og, y + grp * og, g.o, w + grp * og * k, k, T(1), x + grp * k, g.groups * k);
+}
+
+template <typename T> void whole_image_weight(const ConvGeom& g, const T* x, const T* y, T* dw) {
+  const int64_t og = g.o / g.groups, k = g.c / g.groups * g.h * g.w;
+  for (int64_t grp = 0; grp < g.groups; ++grp)
+    gemm_t(true, false, og, k, g.n, y + grp * og, g.o, x + grp * k, g.groups * k, T(0), dw + grp * og * k, k);
+}
+
 template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
+  if (whole_image(g)) return whole_image_forward(g, x, w, bias, y);
   if (winograd_applies(g)) return winograd_forward(g, x, w, bias, y);
   const Plan pl = plan(g, sizeof(T));
   for_each_image_range<T>(g, pl, 0, [&](int64_t nb, int64_t ne, Scratch<T>& s) {
@@ -227,6 +257,7 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
 }
 
 template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
+  if (whole_image(g)) return whole_image_transpose(g, y, w, bias, x);
   if (winograd_transpose_applies(g)) return winograd_transpose(g, y, w, bias, x);
   const Plan pl = plan(g, sizeof(T));
   const int64_t hw = g.h * g.w;
@@ -289,6 +320,7 @@ void weight_images(const ConvGeom& g, const Plan& pl, const T* x, const T* y, in
 // Each thread sums its share of the images into its own buffer (the first into dw), then the
 // buffers are added in a fixed order.
 template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* y, T* dw) {
+  if (whole_image(g)) return whole_image_weight(g, x, y, dw);
   if (winograd_applies(g)) return winograd_weight(g, x, y, dw);
   const Plan pl = plan(g, sizeof(T));
   const int64_t wsize = g.o * pl.k;
