@@ -186,6 +186,36 @@ def test_retain_grad():
     np.testing.assert_allclose(np_of(x.grad), [20.0, 20.0])
 
 
+def test_fresh_gradient_becomes_grad_without_a_copy():
+    """As PyTorch: a gradient nothing else refers to is stored as .grad itself."""
+    w = nd.ones(4, 3, requires_grad=True)
+    seen = []
+    w.register_hook(lambda g: seen.append(g.data_ptr()))
+    (nd.ones(5, 4) @ w).sum().backward()
+    assert seen[0] == w.grad.data_ptr()
+    np.testing.assert_allclose(np_of(w.grad), np.full((4, 3), 5.0))
+
+
+@pytest.mark.parametrize("make", [
+    lambda a, b: a + b,                              # one gradient tensor handed to both leaves
+    lambda a, b: a + b.view(3),                      # and a view of it
+    lambda a, b: nd.cat([a, b.view(3)]).view(2, 3).sum(0),  # disjoint views of one buffer
+], ids=["shared", "view", "cat"])
+def test_leaves_never_share_gradient_memory(make):
+    a, b = nd.ones(3, requires_grad=True), nd.ones(1, 3, requires_grad=True)
+    (make(a, b) * nd.tensor([1.0, 2.0, 3.0])).sum().backward()
+    a.grad.mul_(10)  # what clip_grad_norm_ does: must not reach b.grad
+    np.testing.assert_allclose(np_of(a.grad), [10.0, 20.0, 30.0])
+    np.testing.assert_allclose(np_of(b.grad), [[1.0, 2.0, 3.0]])
+
+
+def test_user_gradient_is_copied_into_grad():
+    g, a = nd.ones(3), nd.ones(3, requires_grad=True)
+    a.backward(g)
+    g.mul_(5)
+    np.testing.assert_allclose(np_of(a.grad), [1.0, 1.0, 1.0])
+
+
 # ------------------------------------------------------------------ double backward
 def test_second_derivative_of_cube():
     x = leaf([0.5, -1.5, 2.0])
