@@ -197,6 +197,9 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated: im2col + GEMM
     ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),
     ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
+    ((4, 6, 14, 14), (16, 6, 5, 5), dict()),                               # wide columns (LeNet's C3)
+    ((3, 4, 11, 12), (6, 2, 3, 3), dict(dilation=(2, 1), groups=2)),       # wide columns, dilated, groups
+    ((40, 1, 12, 12), (3, 1, 5, 5), dict()),                               # wide columns, many images a block
     ((5, 16, 5, 5), (12, 16, 5, 5), dict()),                               # whole-image filter: one GEMM
     ((3, 8, 4, 3), (6, 4, 4, 3), dict(groups=2, stride=2)),                # whole-image, groups
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),

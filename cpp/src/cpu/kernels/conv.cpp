@@ -28,9 +28,21 @@ constexpr int64_t kColumnBytes = int64_t(1) << 20;
 constexpr int64_t kGroupColumns = 256;
 constexpr int64_t kGroupBytes = int64_t(8) << 20;
 
+// Note [Wide columns]
+// Small images make short rows: an im2col row of a 10-wide output is 10 values, and the per-row
+// bookkeeping costs more than the copy (LeNet's convs spent a quarter of a training step
+// there). Without stride or padding, an image's outputs computed at every input column,
+// position p * w + q for q < w rather than p * ow + q, put tap (ci, i, j)'s inputs at
+// x[ci][i*dh*w + j*dw + position]: one contiguous run of (oh - 1) * w + ow values per tap
+// instead of oh rows. The w - ow extra columns per row cost GEMM work, so this holds only
+// when they are few (w <= 1.5 ow); their results are dropped (forward) or their gradients
+// zeroed (backward), so col2im adds exact zeros there.
 struct Plan {
   int64_t cg, og, k, p;  // channels per group in and out, GEMM depth cg*kh*kw, output positions oh*ow
   bool direct;           // 1x1, stride 1, no padding: the columns are x itself
+  bool wide;             // Note [Wide columns]; blocks are then whole images
+  int64_t span;          // columns of one image's block: (oh - 1) * w + ow when wide, else rows * ow
+  int64_t pitch;         // column distance of consecutive output rows: w when wide, else ow
   int64_t tile_rows;     // output rows per block
   int64_t imgs;          // images per block (> 1 only when a block holds whole images)
   int64_t col_elems;     // column scratch elements per thread
@@ -44,11 +56,16 @@ Plan plan(const ConvGeom& g, int64_t elem_size) {
   pl.direct = g.kh == 1 && g.kw == 1 && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && g.oh == g.h && g.ow == g.w;
   const int64_t col_bytes = std::max<int64_t>(pl.k * elem_size, 1);
   pl.tile_rows = std::clamp<int64_t>(kColumnBytes / (col_bytes * std::max<int64_t>(g.ow, 1)), 1, std::max<int64_t>(g.oh, 1));
+  pl.wide = !pl.direct && g.sh == 1 && g.sw == 1 && g.ph == 0 && g.pw == 0 && pl.tile_rows == g.oh && g.ow > 0 &&
+            g.ow < 64 && 2 * g.w <= 3 * g.ow;
+  pl.pitch = pl.wide ? g.w : g.ow;
+  pl.span = pl.wide ? (g.oh - 1) * g.w + g.ow : pl.tile_rows * g.ow;
   pl.imgs = 1;
   if (!pl.direct && pl.tile_rows == g.oh && pl.p > 0)
-    pl.imgs = std::clamp<int64_t>(std::min(kGroupColumns / pl.p, kGroupBytes / (col_bytes * pl.p)), 1, std::max<int64_t>(g.n, 1));
-  pl.col_elems = pl.direct ? 0 : pl.k * pl.tile_rows * g.ow * pl.imgs;
-  pl.ybuf_elems = pl.imgs > 1 ? pl.og * pl.p * pl.imgs : 0;
+    pl.imgs = std::clamp<int64_t>(std::min(kGroupColumns / pl.span, kGroupBytes / (col_bytes * pl.span)), 1,
+                                  std::max<int64_t>(g.n, 1));
+  pl.col_elems = pl.direct ? 0 : pl.k * pl.span * pl.imgs;
+  pl.ybuf_elems = pl.imgs > 1 || pl.wide ? pl.og * pl.span * pl.imgs : 0;
   return pl;
 }
 
@@ -98,6 +115,14 @@ void im2col(const ConvGeom& g, int64_t cg, const T* x, int64_t p0, int64_t p1, T
     else for (int64_t q = q0; q < q1; ++q) r[q] = xr[q * g.sw + off];
     for (int64_t q = q1; q < g.ow; ++q) r[q] = T(0);
   });
+}
+
+// Calls fn(k, off) for every column matrix row k = (ci*kh + i)*kw + j with off, the offset in an
+// image's cg planes of its wide run (Note [Wide columns]).
+template <typename Fn> void for_each_wide_tap(const ConvGeom& g, const Plan& pl, Fn&& fn) {
+  for (int64_t ci = 0, k = 0; ci < pl.cg; ++ci)
+    for (int64_t i = 0; i < g.kh; ++i)
+      for (int64_t j = 0; j < g.kw; ++j, ++k) fn(k, (ci * g.h + i * g.dh) * g.w + j * g.dw);
 }
 
 // Note [Phase-split rows]
@@ -154,6 +179,11 @@ template <typename Fn> void for_each_block(const ConvGeom& g, const Plan& pl, in
         fn(Block{n0, std::min(ne, n0 + pl.imgs), grp, p0, std::min(g.oh, p0 + pl.tile_rows)});
 }
 
+/// Columns of one image of block b: its output rows' positions, or its wide span.
+inline int64_t block_width(const ConvGeom& g, const Plan& pl, const Block& b) {
+  return pl.wide ? pl.span : (b.p1 - b.p0) * g.ow;
+}
+
 /// Per-thread scratch: the column block and y's side of a multi-image block.
 template <typename T> struct Scratch {
   ConvScratch<T> col, ybuf, xs;  // xs: the phase-split planes of a strided transpose
@@ -172,31 +202,44 @@ void for_each_image_range(const ConvGeom& g, const Plan& pl, int64_t xs_elems, F
   });
 }
 
-// buf (og, imgs * p) <-> the planes [grp*og, (grp+1)*og) of images [n0, n1) of y (n, o, p).
+// buf (og, imgs * span) <-> the planes [grp*og, (grp+1)*og) of images [n0, n1) of y (n, o, p),
+// output row r of an image at column r * pitch of its span; gather zeroes the columns between
+// (Note [Wide columns]).
 template <typename T> void gather_y(const ConvGeom& g, const Plan& pl, const Block& b, const T* y, T* buf) {
-  const int64_t ld = (b.n1 - b.n0) * pl.p;
+  const int64_t ld = (b.n1 - b.n0) * pl.span;
   for (int64_t n = b.n0; n < b.n1; ++n)
     for (int64_t o = 0; o < pl.og; ++o) {
       const T* src = y + (n * g.o + b.grp * pl.og + o) * pl.p;
-      std::copy(src, src + pl.p, buf + o * ld + (n - b.n0) * pl.p);
+      T* dst = buf + o * ld + (n - b.n0) * pl.span;
+      if (!pl.wide) { copy_row(src, dst, pl.p); continue; }
+      for (int64_t r = 0; r < g.oh; ++r) {
+        copy_row(src + r * g.ow, dst + r * pl.pitch, g.ow);
+        if (r + 1 < g.oh) std::fill(dst + r * pl.pitch + g.ow, dst + (r + 1) * pl.pitch, T(0));
+      }
     }
 }
 template <typename T> void scatter_y(const ConvGeom& g, const Plan& pl, const Block& b, const T* buf, const T* bias, T* y) {
-  const int64_t ld = (b.n1 - b.n0) * pl.p;
+  const int64_t ld = (b.n1 - b.n0) * pl.span;
   for (int64_t n = b.n0; n < b.n1; ++n)
     for (int64_t o = 0; o < pl.og; ++o) {
-      const T* src = buf + o * ld + (n - b.n0) * pl.p;
+      const T* src = buf + o * ld + (n - b.n0) * pl.span;
       T* dst = y + (n * g.o + b.grp * pl.og + o) * pl.p;
       const T add = bias ? bias[b.grp * pl.og + o] : T(0);
-      for (int64_t q = 0; q < pl.p; ++q) dst[q] = src[q] + add;
+      for (int64_t r = 0; r < g.oh; ++r)
+        for (int64_t q = 0; q < g.ow; ++q) dst[r * g.ow + q] = src[r * pl.pitch + q] + add;
     }
 }
 
 // im2col of every image of block b into the columns (k, (n1 - n0) * positions).
 template <typename T> void block_columns(const ConvGeom& g, const Plan& pl, const Block& b, const T* x, T* col) {
-  const int64_t width = (b.p1 - b.p0) * g.ow, ld = (b.n1 - b.n0) * width;
-  for (int64_t n = b.n0; n < b.n1; ++n)
-    im2col(g, pl.cg, x + (n * g.c + b.grp * pl.cg) * g.h * g.w, b.p0, b.p1, col + (n - b.n0) * width, ld);
+  const int64_t width = block_width(g, pl, b), ld = (b.n1 - b.n0) * width;
+  for (int64_t n = b.n0; n < b.n1; ++n) {
+    const T* xn = x + (n * g.c + b.grp * pl.cg) * g.h * g.w;
+    if (pl.wide)
+      for_each_wide_tap(g, pl, [&](int64_t k, int64_t off) { copy_row(xn + off, col + k * ld + (n - b.n0) * width, width); });
+    else
+      im2col(g, pl.cg, xn, b.p0, b.p1, col + (n - b.n0) * width, ld);
+  }
 }
 
 // Note [Whole-image filters]
@@ -233,20 +276,20 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
   if (winograd_applies(g)) return winograd_forward(g, x, w, bias, y);
   const Plan pl = plan(g, sizeof(T));
   for_each_image_range<T>(g, pl, 0, [&](int64_t nb, int64_t ne, Scratch<T>& s) {
-    if (pl.imgs == 1 && bias)
+    if (pl.imgs == 1 && !pl.wide && bias)
       for (int64_t n = nb; n < ne; ++n) fill_planes(y + n * g.o * pl.p, g.o, g.o, pl.p, bias);
     const T beta = bias ? T(1) : T(0);
     for_each_block(g, pl, nb, ne, [&](const Block& b) {
       const T* wg = w + b.grp * pl.og * pl.k;
       T* yg = y + (b.n0 * g.o + b.grp * pl.og) * pl.p + b.p0 * g.ow;
-      const int64_t width = (b.p1 - b.p0) * g.ow, cols = (b.n1 - b.n0) * width;
+      const int64_t width = block_width(g, pl, b), cols = (b.n1 - b.n0) * width;
       if (pl.direct) {
         const T* xg = x + (b.n0 * g.c + b.grp * pl.cg) * pl.p + b.p0 * g.ow;
         gemm_t(false, false, pl.og, width, pl.k, wg, pl.k, xg, pl.p, beta, yg, pl.p);
         return;
       }
       block_columns(g, pl, b, x, s.col.p);
-      if (pl.imgs == 1) {
+      if (pl.imgs == 1 && !pl.wide) {
         gemm_t(false, false, pl.og, width, pl.k, wg, pl.k, s.col.p, width, beta, yg, pl.p);
       } else {
         gemm_t(false, false, pl.og, cols, pl.k, wg, pl.k, s.col.p, cols, T(0), s.ybuf.p, cols);
@@ -269,14 +312,14 @@ template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const 
       for (int64_t n = nb; n < ne; ++n) fill_planes(x + n * g.c * hw, g.c, g.c, hw, bias);
     for_each_block(g, pl, nb, ne, [&](const Block& b) {
       const T* wg = w + b.grp * pl.og * pl.k;
-      const int64_t width = (b.p1 - b.p0) * g.ow, cols = (b.n1 - b.n0) * width;
+      const int64_t width = block_width(g, pl, b), cols = (b.n1 - b.n0) * width;
       if (pl.direct) {
         const T* yg = y + (b.n0 * g.o + b.grp * pl.og) * pl.p + b.p0 * g.ow;
         T* xg = x + (b.n0 * g.c + b.grp * pl.cg) * hw + b.p0 * g.ow;
         gemm_t(true, false, pl.k, width, pl.og, wg, pl.k, yg, pl.p, bias ? T(1) : T(0), xg, hw);
         return;
       }
-      if (pl.imgs == 1) {
+      if (pl.imgs == 1 && !pl.wide) {
         const T* yg = y + (b.n0 * g.o + b.grp * pl.og) * pl.p + b.p0 * g.ow;
         gemm_t(true, false, pl.k, width, pl.og, wg, pl.k, yg, pl.p, T(0), s.col.p, width);
       } else {
@@ -285,13 +328,18 @@ template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const 
       }
       for (int64_t n = b.n0; n < b.n1; ++n) {
         T* xg = x + (n * g.c + b.grp * pl.cg) * hw;
+        const T* cn = s.col.p + (n - b.n0) * width;
+        if (pl.wide) {
+          for_each_wide_tap(g, pl, [&](int64_t k, int64_t off) { add_row(cn + k * cols, xg + off, width); });
+          continue;
+        }
         if (!split) {
-          col2im(g, pl.cg, s.col.p + (n - b.n0) * width, cols, b.p0, b.p1, xg);
+          col2im(g, pl.cg, cn, cols, b.p0, b.p1, xg);
           continue;
         }
         T* xs = s.xs.p + (n - b.n0) * split_elems;
         if (b.p0 == 0) std::fill(xs, xs + split_elems, T(0));
-        col2im(g, pl.cg, s.col.p + (n - b.n0) * width, cols, b.p0, b.p1, xs);
+        col2im(g, pl.cg, cn, cols, b.p0, b.p1, xs);
         if (b.p1 == g.oh) unsplit_phases(g, pl.cg, xs, bias ? bias + b.grp * pl.cg : nullptr, xg);
       }
     });
@@ -303,7 +351,7 @@ template <typename T>
 void weight_images(const ConvGeom& g, const Plan& pl, const T* x, const T* y, int64_t nb, int64_t ne, T* dw, Scratch<T>& s) {
   for_each_block(g, pl, nb, ne, [&](const Block& b) {
     T* dwg = dw + b.grp * pl.og * pl.k;
-    const int64_t width = (b.p1 - b.p0) * g.ow, cols = (b.n1 - b.n0) * width;
+    const int64_t width = block_width(g, pl, b), cols = (b.n1 - b.n0) * width;
     const T* yg = y + (b.n0 * g.o + b.grp * pl.og) * pl.p + b.p0 * g.ow;
     if (pl.direct) {
       const T* xg = x + (b.n0 * g.c + b.grp * pl.cg) * pl.p + b.p0 * g.ow;
@@ -311,8 +359,9 @@ void weight_images(const ConvGeom& g, const Plan& pl, const T* x, const T* y, in
       return;
     }
     block_columns(g, pl, b, x, s.col.p);
-    if (pl.imgs > 1) gather_y(g, pl, b, y, s.ybuf.p);
-    gemm_t(false, true, pl.og, pl.k, cols, pl.imgs > 1 ? s.ybuf.p : yg, pl.imgs > 1 ? cols : pl.p, s.col.p, cols, T(1),
+    const bool gathered = pl.imgs > 1 || pl.wide;
+    if (gathered) gather_y(g, pl, b, y, s.ybuf.p);
+    gemm_t(false, true, pl.og, pl.k, cols, gathered ? s.ybuf.p : yg, gathered ? cols : pl.p, s.col.p, cols, T(1),
            dwg, pl.k);
   });
 }
