@@ -159,8 +159,8 @@ def test_matches_pytorch(name, shapes, kw):
 
 
 # --- the kernels' fast paths against plain NumPy (float64): Winograd F(2x2, 3x3) (3x3, stride
-# 1, >= 16 channels per group, >= 4x4 outputs), several small images per GEMM, and strided
-# col2im through phase-split rows ---
+# 1, >= 16 channels per group, >= 4x4 outputs per dilation phase, >= 32 tiles in the batch),
+# several small images per GEMM, and strided col2im through phase-split rows ---
 
 def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     """y = conv2d(x, w) + b and the gradients of sum(y * g), written from the definition."""
@@ -193,8 +193,11 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
     ((6, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
     ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
-    ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated: im2col + GEMM
-    ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),
+    ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated Winograd: 4 phases
+    ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),  # phases of unequal sizes
+    ((2, 16, 9, 10), (16, 16, 3, 3), dict(padding=(1, 3), dilation=(2, 3))),   # padding < dilation
+    ((1, 16, 6, 6), (16, 16, 3, 3), dict(padding=1)),                      # few tiles: im2col + GEMM
+    ((2, 8, 12, 13), (8, 8, 3, 3), dict(padding=2, dilation=2)),           # dilated: im2col + GEMM
     ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
 ])
