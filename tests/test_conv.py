@@ -200,6 +200,8 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((2, 8, 12, 13), (8, 8, 3, 3), dict(padding=2, dilation=2)),           # dilated: im2col + GEMM
     ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
+    ((3, 6, 11, 13), (4, 6, 3, 3), dict(stride=3, padding=4, dilation=2)),  # every tap shifted up/left
+    ((1, 64, 40, 40), (32, 64, 4, 4), dict(stride=2, padding=1)),          # transpose in several row blocks
 ])
 def test_fast_paths_match_numpy(xshape, wshape, kw):
     stride, padding, dilation, groups = (kw.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1),
@@ -219,3 +221,18 @@ def test_fast_paths_match_numpy(xshape, wshape, kw):
     bx = RNG.standard_normal(xshape[1])
     xg = F.conv_transpose2d(nd.from_numpy(g), nd.from_numpy(w), nd.from_numpy(bx), output_padding=out_pad, **kw)
     np.testing.assert_allclose(xg.numpy(), ref[1] + bx[None, :, None, None], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transpose_infinite_weight_reaches_only_its_taps(dtype):
+    # y > 0 and one +inf weight: the outputs that tap reaches are +inf, the others finite; no
+    # NaN from the positions a tap does not reach (the GEMM's padding columns, Note [Flat col2im]).
+    y = np.abs(RNG.standard_normal((2, 8, 6, 7))).astype(dtype) + 0.5
+    w = RNG.standard_normal((8, 3, 4, 4)).astype(dtype)
+    w[2, 1, 0, 3] = np.inf
+    out = F.conv_transpose2d(nd.from_numpy(y), nd.from_numpy(w), stride=2, padding=1).numpy()
+    reached = np.zeros(out.shape[2:], bool)
+    reached[1:2 * 6 - 1:2, 2:2 * 7:2] = True  # x row 2p - 1 + 0, column 2q - 1 + 3 (inside x)
+    assert not np.isnan(out).any()
+    np.testing.assert_array_equal(np.isinf(out[:, 1]), np.broadcast_to(reached, out[:, 1].shape))
+    assert np.isfinite(np.delete(out, 1, axis=1)).all()
