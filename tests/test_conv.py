@@ -190,11 +190,13 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
 @pytest.mark.parametrize("xshape,wshape,kw", [
     ((3, 16, 9, 11), (16, 16, 3, 3), dict(padding=1)),                     # Winograd, odd sizes
     ((2, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
+    ((2, 20, 19, 21), (24, 20, 3, 3), dict(padding=1)),                    # Winograd, vector tails
     ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
     ((6, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
     ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
     ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated Winograd: 4 phases
     ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),  # phases of unequal sizes
+    ((1, 16, 40, 38), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # phases of 10 tiles a row
     ((2, 16, 9, 10), (16, 16, 3, 3), dict(padding=(1, 3), dilation=(2, 3))),   # padding < dilation
     ((1, 16, 6, 6), (16, 16, 3, 3), dict(padding=1)),                      # few tiles: im2col + GEMM
     ((2, 8, 12, 13), (8, 8, 3, 3), dict(padding=2, dilation=2)),           # dilated: im2col + GEMM

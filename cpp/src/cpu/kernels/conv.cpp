@@ -148,7 +148,8 @@ void col2im(const ConvGeom& g, const Flat& f, int64_t cg, const T* col, int64_t 
 }
 
 // x's planes = the phase planes xs (+ bias[plane], or zero), interleaved.
-template <typename T> void unsplit_phases(const ConvGeom& g, const Flat& f, int64_t planes, const T* xs, const T* bias, T* x) {
+template <typename T>
+void unsplit_phases(const ConvGeom& g, const Flat& f, int64_t planes, const T* xs, const T* bias, T* x) {
   for (int64_t pl = 0; pl < planes; ++pl) {
     const T b = bias ? bias[pl] : T(0);
     for (int64_t ih = 0; ih < g.h; ++ih) {

@@ -71,11 +71,19 @@ template <typename T> void store(T v, T* p) { *p = v; }
 template <typename T> Vec<T> load(Vec<T>, const T* p) { return Vec<T>::loadu(p); }
 template <typename T> void store(Vec<T> v, T* p) { v.storeu(p); }
 
-// Calls body(U{}, c) for c in [0, n): with U = Vec<T> every Vec<T>::size elements, then T.
+// Calls body(U{}, c) for c in [0, n): with U = Vec<T> every Vec<T>::size elements, the last
+// vector overlapping the one before when n isn't a multiple of the width (every body computes
+// each element on its own, out of place: elements done twice get the same value); with U = T
+// below one vector's width.
 template <typename T, typename Body> void along(int64_t n, Body&& body) {
+  constexpr int64_t width = Vec<T>::size;
+  if (n < width) {
+    for (int64_t c = 0; c < n; ++c) body(T(0), c);
+    return;
+  }
   int64_t c = 0;
-  for (; c + Vec<T>::size <= n; c += Vec<T>::size) body(Vec<T>(T(0)), c);
-  for (; c < n; ++c) body(T(0), c);
+  for (; c + width <= n; c += width) body(Vec<T>(T(0)), c);
+  if (c < n) body(Vec<T>(T(0)), n - width);
 }
 
 // u[xi][o][c] = (G g G^T)[xi] for the og x cg filters of w (og, cg, 3, 3). Each filter row
