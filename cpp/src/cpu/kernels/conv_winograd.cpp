@@ -21,6 +21,7 @@
 // them. Phases of different sizes (an output size not divisible by the dilation) share the
 // largest one's tile grid; tiles past a phase's end read zeros and are not written.
 #include <algorithm>
+#include <type_traits>
 
 #include "core/parallel.h"
 #include "cpu/conv_util.h"
@@ -119,28 +120,39 @@ template <typename T> void transform_weights(const T* w, int64_t og, int64_t cg,
 // The cg planes of one image's group, phase ph's rows [2 * ty0, 2 * ty1 + 2) of the padded
 // input (x's row dh * r + rh - ph) zero-padded to width wp: pad (cg, 2 * (ty1 - ty0) + 2, wp),
 // each row split by column parity, the tw + 1 even columns first, then the odd ones, so that
-// a tile's four columns are four contiguous vector loads (tiles step by 2 columns).
+// a tile's four columns are four contiguous vector loads (tiles step by 2 columns). A row is
+// first laid out whole in row (wp elements: the phase's columns of x, a copy when dw is 1),
+// then split, in loops the compiler vectorizes (element by element with the stride, it took
+// 3x the input transform).
 template <typename T>
-void pad_rows(const ConvGeom& g, const WinoPlan& wp, const Phase& ph, const T* x, int64_t ty0, int64_t ty1, T* pad) {
-  const int64_t prow = 2 * (ty1 - ty0) + 2, half = wp.tw + 1, step = 2 * g.dw;
+void pad_rows(const ConvGeom& g, const WinoPlan& wp, const Phase& ph, const T* x, int64_t ty0, int64_t ty1, T* pad,
+              T* __restrict row) {
+  const int64_t prow = 2 * (ty1 - ty0) + 2, half = wp.tw + 1, off = ph.rw - g.pw;  // column t is x's dw * t + off
+  const int64_t t0 = std::clamp<int64_t>(ceil_div(-off, g.dw), 0, wp.wp);
+  const int64_t t1 = std::clamp<int64_t>(ceil_div(g.w - off, g.dw), t0, wp.wp);
   for (int64_t c = 0; c < wp.cg; ++c)
     for (int64_t r = 0; r < prow; ++r) {
-      T* dst = pad + (c * prow + r) * wp.wp;
+      T* __restrict even = pad + (c * prow + r) * wp.wp;
+      T* __restrict odd = even + half;
       const int64_t ih = g.dh * (2 * ty0 + r) + ph.rh - g.ph;
       if (ih < 0 || ih >= g.h) {
-        std::fill(dst, dst + wp.wp, T(0));
+        std::fill(even, even + wp.wp, T(0));
         continue;
       }
-      const T* xr = x + (c * g.h + ih) * g.w;
-      for (int64_t par = 0; par < 2; ++par) {  // padded column 2j + par is x's column step * j + off
-        T* d = dst + par * half;
-        const int64_t off = g.dw * par + ph.rw - g.pw;
-        const int64_t j0 = std::clamp<int64_t>(ceil_div(-off, step), 0, half);
-        const int64_t j1 = std::clamp<int64_t>(ceil_div(g.w - off, step), j0, half);
-        std::fill(d, d + j0, T(0));
-        for (int64_t j = j0; j < j1; ++j) d[j] = xr[step * j + off];
-        std::fill(d + j1, d + half, T(0));
+      const T* xr = x + (c * g.h + ih) * g.w + off;
+      std::fill(row, row + t0, T(0));
+      auto gather = [&](auto dw) {
+        for (int64_t t = t0; t < t1; ++t) row[t] = xr[dw * t];
+      };
+      if (g.dw == 1) {  // the common dilations as constants, so that the loop vectorizes
+        gather(std::integral_constant<int64_t, 1>());
+      } else if (g.dw == 2) {
+        gather(std::integral_constant<int64_t, 2>());
+      } else {
+        gather(g.dw);
       }
+      std::fill(row + t1, row + wp.wp, T(0));
+      for (int64_t j = 0; j < half; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
     }
 }
 
@@ -249,10 +261,10 @@ template <typename Fn> void for_each_slice(const ConvGeom& g, const WinoPlan& wp
 // The transformed input tiles V of group grp for a block: v[xi][c][t], rows ld apart, xi
 // planes vplane apart.
 template <typename T>
-void block_input(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t grp, int64_t r0, int64_t r1, T* pad, T* v,
-                 int64_t ld, int64_t vplane) {
+void block_input(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t grp, int64_t r0, int64_t r1, T* pad,
+                 T* row, T* v, int64_t ld, int64_t vplane) {
   for_each_slice(g, wp, r0, r1, [&](const Phase& ph, int64_t ty0, int64_t ty1, int64_t t0) {
-    pad_rows(g, wp, ph, x + (ph.n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad);
+    pad_rows(g, wp, ph, x + (ph.n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad, row);
     transform_input(wp, pad, ty0, ty1, v, ld, vplane, t0);
   });
 }
@@ -267,12 +279,12 @@ template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, co
   const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, blocks, blocks >= get_num_threads() ? 1 : blocks, [&](int64_t bb, int64_t be) {
     ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
-    ConvScratch<T> tmp(4 * wp.tw);
+    ConvScratch<T> tmp(4 * wp.tw);  // also pad_rows' row (wp = 2 * tw + 2 elements)
     for (int64_t blk = bb; blk < be; ++blk) {
       const int64_t r0 = blk * wp.rows, r1 = std::min(rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
       const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        block_input(g, wp, x, grp, r0, r1, pad.p, v.p, ld, vplane);
+        block_input(g, wp, x, grp, r0, r1, pad.p, tmp.p, v.p, ld, vplane);
         for (int64_t xi = 0; xi < 16; ++xi)
           gemm_t(false, false, wp.og, tiles, wp.cg, u.p + grp * usize + xi * wp.og * wp.cg, wp.cg, v.p + xi * vplane, ld,
                  T(0), m.p + xi * mplane, ld);
@@ -367,7 +379,7 @@ template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* 
   const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
     ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
-    ConvScratch<T> tmp(4 * wp.tw);
+    ConvScratch<T> tmp(4 * wp.tw);  // also pad_rows' row (wp = 2 * tw + 2 elements)
     for (int64_t ch = cb; ch < ce; ++ch) {
       T* uc = u.p + ch * usize * g.groups;
       std::fill(uc, uc + usize * g.groups, T(0));
@@ -375,7 +387,7 @@ template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* 
         const int64_t r0 = blk * wp.rows, r1 = std::min(rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
         const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
         for (int64_t grp = 0; grp < g.groups; ++grp) {
-          block_input(g, wp, x, grp, r0, r1, pad.p, v.p, ld, vplane);
+          block_input(g, wp, x, grp, r0, r1, pad.p, tmp.p, v.p, ld, vplane);
           for_each_slice(g, wp, r0, r1, [&](const Phase& ph, int64_t ty0, int64_t ty1, int64_t t0) {
             transform_output_grad(g, wp, ph, y + (ph.n * g.o + grp * wp.og) * g.oh * g.ow, ty0, ty1, m.p, ld, mplane,
                                   t0, tmp.p);
