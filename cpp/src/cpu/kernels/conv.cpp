@@ -28,6 +28,8 @@
 // planes guard rows, so that taps falling outside x land in a guard (a shift left of column
 // 0 wraps into the previous row's guard columns), never on x; the planes are interleaved into
 // x once, when an image's last block is added.
+#include <cmath>
+
 #include "core/parallel.h"
 #include "cpu/conv_util.h"
 #include "cpu/loops.h"
@@ -264,8 +266,9 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
 }
 
 // Zeroes the padding columns of block b's positions (row length L) in the columns (k rows,
-// ld apart): the GEMM fills them with y's zero padding times w, NaN where w holds an infinity,
-// and col2im adds some of them onto x.
+// ld apart): the GEMM fills them with y's zero padding times w, which col2im adds onto x in
+// places; zeros (of either sign) change nothing there, but 0 * inf is NaN. Only needed when w
+// is not all finite (thousands of short fills a block).
 template <typename T> void zero_padding(const ConvGeom& g, const Plan& pl, const Block& b, T* col, int64_t ld) {
   const int64_t rows = (b.n1 - b.n0) * (b.p1 - b.p0);
   for (int64_t r = 0; r < pl.k; ++r)
@@ -273,6 +276,12 @@ template <typename T> void zero_padding(const ConvGeom& g, const Plan& pl, const
       T* pad = col + r * ld + p * pl.row_len;
       std::fill(pad + g.ow, pad + pl.row_len, T(0));
     }
+}
+
+template <typename T> bool all_finite(const T* p, int64_t n) {
+  bool finite = true;
+  for (int64_t i = 0; i < n; ++i) finite &= std::isfinite(p[i]);
+  return finite;
 }
 
 template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
@@ -283,6 +292,7 @@ template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const 
   const Plan pl = plan(g, sizeof(T), f.len);
   const int64_t xs_elems = pl.cg * f.chan;
   const bool relaid = pl.imgs > 1 || pl.row_len != g.ow;  // else y's block is the GEMM's B as it is
+  const bool zero_pad = pl.row_len != g.ow && !all_finite(w, g.o * pl.k);
   for_each_image_range<T>(g, pl, pl.direct ? 0 : pl.imgs * xs_elems, [&](int64_t nb, int64_t ne, Scratch<T>& s) {
     if (pl.direct && bias)
       for (int64_t n = nb; n < ne; ++n) fill_planes(x + n * g.c * hw, g.c, g.c, hw, bias);
@@ -298,7 +308,7 @@ template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const 
       if (relaid) gather_y(g, pl, b, y, s.ybuf.p);
       gemm_t(true, false, pl.k, cols, pl.og, wg, pl.k, relaid ? s.ybuf.p : yg, relaid ? cols : pl.p, T(0), s.col.p,
              cols);
-      if (pl.row_len != g.ow) zero_padding(g, pl, b, s.col.p, cols);
+      if (zero_pad) zero_padding(g, pl, b, s.col.p, cols);
       for (int64_t n = b.n0; n < b.n1; ++n) {
         T* xs = s.xs.p + (n - b.n0) * xs_elems;
         if (b.p0 == 0) std::fill(xs, xs + xs_elems, T(0));
