@@ -159,8 +159,8 @@ def test_matches_pytorch(name, shapes, kw):
 
 
 # --- the kernels' fast paths against plain NumPy (float64): Winograd F(2x2, 3x3) (3x3, stride
-# 1, >= 16 channels per group, >= 4x4 outputs, >= 48 tiles), several small images per GEMM, and strided
-# col2im through phase-split rows ---
+# 1, >= 16 channels per group, >= 4x4 outputs per dilation phase, >= 32 tiles in the batch),
+# several small images per GEMM, wide columns, whole-image filters, and col2im through phase planes ---
 
 def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     """y = conv2d(x, w) + b and the gradients of sum(y * g), written from the definition."""
@@ -189,13 +189,18 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
 
 @pytest.mark.parametrize("xshape,wshape,kw", [
     ((3, 16, 9, 11), (16, 16, 3, 3), dict(padding=1)),                     # Winograd, odd sizes
-    ((3, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
+    ((2, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
+    ((2, 20, 19, 21), (24, 20, 3, 3), dict(padding=1)),                    # Winograd, vector tails
     ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
     ((8, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
     ((1, 32, 8, 8), (32, 32, 3, 3), dict(padding=1)),                      # too few tiles: GEMM
     ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
-    ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated: im2col + GEMM
-    ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),
+    ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated Winograd: 4 phases
+    ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),  # phases of unequal sizes
+    ((1, 16, 40, 38), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # phases of 10 tiles a row
+    ((2, 16, 9, 10), (16, 16, 3, 3), dict(padding=(1, 3), dilation=(2, 3))),   # padding < dilation
+    ((1, 16, 6, 6), (16, 16, 3, 3), dict(padding=1)),                      # few tiles: im2col + GEMM
+    ((2, 8, 12, 13), (8, 8, 3, 3), dict(padding=2, dilation=2)),           # dilated: im2col + GEMM
     ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
     ((4, 6, 14, 14), (16, 6, 5, 5), dict()),                               # wide columns (LeNet's C3)
     ((3, 4, 11, 12), (6, 2, 3, 3), dict(dilation=(2, 1), groups=2)),       # wide columns, dilated, groups
@@ -203,6 +208,8 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((5, 16, 5, 5), (12, 16, 5, 5), dict()),                               # whole-image filter: one GEMM
     ((3, 8, 4, 3), (6, 4, 4, 3), dict(groups=2, stride=2)),                # whole-image, groups
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
+    ((3, 6, 11, 13), (4, 6, 3, 3), dict(stride=3, padding=4, dilation=2)),  # every tap shifted up/left
+    ((1, 64, 40, 40), (32, 64, 4, 4), dict(stride=2, padding=1)),          # transpose in several row blocks
 ])
 def test_fast_paths_match_numpy(xshape, wshape, kw):
     stride, padding, dilation, groups = (kw.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1),
@@ -222,3 +229,18 @@ def test_fast_paths_match_numpy(xshape, wshape, kw):
     bx = RNG.standard_normal(xshape[1])
     xg = F.conv_transpose2d(nd.from_numpy(g), nd.from_numpy(w), nd.from_numpy(bx), output_padding=out_pad, **kw)
     np.testing.assert_allclose(xg.numpy(), ref[1] + bx[None, :, None, None], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transpose_infinite_weight_reaches_only_its_taps(dtype):
+    # y > 0 and one +inf weight: the outputs that tap reaches are +inf, the others finite; no
+    # NaN from the positions a tap does not reach (the GEMM's padding columns, Note [Flat col2im]).
+    y = np.abs(RNG.standard_normal((2, 8, 6, 7))).astype(dtype) + 0.5
+    w = RNG.standard_normal((8, 3, 4, 4)).astype(dtype)
+    w[2, 1, 0, 3] = np.inf
+    out = F.conv_transpose2d(nd.from_numpy(y), nd.from_numpy(w), stride=2, padding=1).numpy()
+    reached = np.zeros(out.shape[2:], bool)
+    reached[1:2 * 6 - 1:2, 2:2 * 7:2] = True  # x row 2p - 1 + 0, column 2q - 1 + 3 (inside x)
+    assert not np.isnan(out).any()
+    np.testing.assert_array_equal(np.isinf(out[:, 1]), np.broadcast_to(reached, out[:, 1].shape))
+    assert np.isfinite(np.delete(out, 1, axis=1)).all()
