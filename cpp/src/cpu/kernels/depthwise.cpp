@@ -338,10 +338,33 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
   });
 }
 
+/// conv^T reads y through the flipped kernel at stride 1, y's elements placed stride apart
+/// from (off_h, off_w) of a padded plane of this layout.
+int64_t transpose_offset(int64_t k, int64_t d, int64_t pad) { return (k - 1) * d - pad; }
+template <typename T> PadLayout transpose_layout(const ConvGeom& g) {
+  return PadLayout(span(g.h, 1, g.kh, g.dh), span(g.w, 1, g.kw, g.dw), 1,
+                   std::max<int64_t>(transpose_offset(g.kw, g.dw, g.pw), 0), Vec<T>::size);
+}
+
+/// dst[k] = src[taps - 1 - k]: the kernel rotated by 180 degrees.
+template <typename T> void flip(const T* src, int64_t taps, T* dst) {
+  for (int64_t k = 0; k < taps; ++k) dst[k] = src[taps - 1 - k];
+}
+
+/// x plane (accumulate ? x : bias) += conv^T of the y plane yp through the flipped kernel,
+/// with s holding y's padded layout l; prefetches the y plane `next`.
+template <typename T>
+void transpose_plane(const ConvGeom& g, const T* yp, const T* flipped, const PlaneScratch<T>& s, const PadLayout& l,
+                     T* xp, bool accumulate, T bias, const T* next) {
+  place(yp, g.oh, g.ow, g.sh, g.sw, transpose_offset(g.kh, g.dh, g.ph), transpose_offset(g.kw, g.dw, g.pw), s.buf.p,
+        l, next);
+  const Corr<T> c{flipped, g.kh, g.kw, g.dh, l.pitch, l.pitch, s.coff.p};
+  correlate(s.buf.p, c, xp, g.h, g.w, accumulate, bias);
+}
+
 template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
-  const int64_t m = g.o / g.c, taps = g.kh * g.kw;
-  const int64_t off_h = (g.kh - 1) * g.dh - g.ph, off_w = (g.kw - 1) * g.dw - g.pw;
-  const PadLayout l(span(g.h, 1, g.kh, g.dh), span(g.w, 1, g.kw, g.dw), 1, std::max<int64_t>(off_w, 0), Vec<T>::size);
+  const int64_t m = g.o / g.c, taps = g.kh * g.kw, ysize = g.oh * g.ow;
+  const PadLayout l = transpose_layout<T>(g);
   const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.h * g.w * taps * m, 1));
   core::parallel_for(0, g.n * g.c, grain, [&](int64_t b, int64_t e) {
     PlaneScratch<T> s(l, g.kw, g.dw);
@@ -349,13 +372,9 @@ template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const 
     for (int64_t pl = b; pl < e; ++pl) {
       const int64_t ci = pl % g.c;
       for (int64_t mm = 0; mm < m; ++mm) {
-        const int64_t oc = ci * m + mm;
-        const T* wo = w + oc * taps;
-        for (int64_t k = 0; k < taps; ++k) flipped.p[k] = wo[taps - 1 - k];
-        place(y + (pl * m + mm) * g.oh * g.ow, g.oh, g.ow, g.sh, g.sw, off_h, off_w, s.buf.p, l,
-              y + (pl * m + mm + 1) * g.oh * g.ow);
-        const Corr<T> c{flipped.p, g.kh, g.kw, g.dh, l.pitch, l.pitch, s.coff.p};
-        correlate(s.buf.p, c, x + pl * g.h * g.w, g.h, g.w, mm > 0, bias ? bias[ci] : T(0));
+        const T* yp = y + (pl * m + mm) * ysize;
+        flip(w + (ci * m + mm) * taps, taps, flipped.p);
+        transpose_plane(g, yp, flipped.p, s, l, x + pl * g.h * g.w, mm > 0, bias ? bias[ci] : T(0), yp + ysize);
       }
     }
   });
@@ -383,6 +402,52 @@ template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* 
         weight_plane(s.buf.p, c, yp, g.oh, g.ow, d);
       }
     }
+  });
+}
+
+/// The sum of the n elements at p.
+template <typename T> T plane_sum(const T* p, int64_t n) {
+  using V = Vec<T>;
+  V a0(T(0)), a1(T(0));
+  int64_t k = 0;
+  for (; k + 2 * V::size <= n; k += 2 * V::size) a0 = a0 + V::loadu(p + k), a1 = a1 + V::loadu(p + k + V::size);
+  T tail = 0;
+  for (; k < n; ++k) tail += p[k];
+  return tail + lane_sum<T>(a0 + a1);
+}
+
+// Note [Fused depthwise backward]
+// The input and weight gradients both read the output gradient gy, and the weight gradient
+// also x: computed apart they read gy twice from memory. Here each thread owns a range of
+// channels and walks images outer, channels inner (contiguous planes), placing the x plane
+// and each of its gy planes in their padded buffers once; the gy plane is then still in L1
+// for the weight gradient's dot products and the bias sums.
+template <typename T>
+void backward_typed(const ConvGeom& g, const T* x, const T* gy, const T* w, T* gx, T* gw, T* gb) {
+  const int64_t m = g.o / g.c, taps = g.kh * g.kw, xsize = g.h * g.w, ysize = g.oh * g.ow;
+  const PadLayout lx = forward_layout<T>(g), ly = transpose_layout<T>(g);
+  const int64_t grain =
+      std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(2 * g.n * m * std::max(xsize, ysize) * taps, 1));
+  core::parallel_for(0, g.c, grain, [&](int64_t b, int64_t e) {
+    PlaneScratch<T> sx(lx, g.kw, g.dw), sy(ly, g.kw, g.dw);
+    const int64_t o0 = b * m, o1 = e * m;
+    ConvScratch<T> flipped((o1 - o0) * taps);
+    for (int64_t oc = o0; oc < o1; ++oc) flip(w + oc * taps, taps, flipped.p + (oc - o0) * taps);
+    std::fill(gw + o0 * taps, gw + o1 * taps, T(0));
+    if (gb) std::fill(gb + o0, gb + o1, T(0));
+    const Corr<T> cw{nullptr, g.kh, g.kw, g.dh, lx.pitch, g.sh * lx.pitch, sx.coff.p};
+    for (int64_t n = 0; n < g.n; ++n)
+      for (int64_t ci = b; ci < e; ++ci) {
+        const T* xp = x + (n * g.c + ci) * xsize;
+        place(xp, g.h, g.w, 1, 1, g.ph, g.pw, sx.buf.p, lx, xp + xsize);
+        for (int64_t oc = ci * m; oc < (ci + 1) * m; ++oc) {
+          const T* yp = gy + (n * g.o + oc) * ysize;
+          transpose_plane(g, yp, flipped.p + (oc - o0) * taps, sy, ly, gx + (n * g.c + ci) * xsize, oc > ci * m,
+                          T(0), yp + ysize);
+          weight_plane(sx.buf.p, cw, yp, g.oh, g.ow, gw + oc * taps);
+          if (gb) gb[oc] += plane_sum(yp, ysize);
+        }
+      }
   });
 }
 
@@ -417,12 +482,20 @@ void weight_kernel(const ConvGeom& g, const void* x, const void* y, void* w) {
                                                       static_cast<T*>(w)))
 }
 
+void backward_kernel(const ConvGeom& g, const void* x, const void* gy, const void* w, void* gx, void* gw, void* gb) {
+  if (auto f = narrow_kernel(depthwise_backward_stub, std::min(g.w, g.ow), g.dtype)) return f(g, x, gy, w, gx, gw, gb);
+  ND_DISPATCH_FLOAT_TYPES(g.dtype, T, backward_typed<T>(g, static_cast<const T*>(x), static_cast<const T*>(gy),
+                                                        static_cast<const T*>(w), static_cast<T*>(gx),
+                                                        static_cast<T*>(gw), static_cast<T*>(gb)))
+}
+
 }  // namespace
 
 void register_depthwise_kernels() {
   depthwise_forward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = forward_kernel;
   depthwise_transpose_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = transpose_kernel;
   depthwise_weight_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = weight_kernel;
+  depthwise_backward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = backward_kernel;
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
