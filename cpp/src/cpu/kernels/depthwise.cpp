@@ -48,6 +48,12 @@ template <typename T> void prefetch(const T* p, int64_t n) {
   for (int64_t k = 0; k < n; k += 64 / int64_t(sizeof(T))) __builtin_prefetch(p + k);
 }
 
+/// prefetch for an output about to be written: its lines arrive owned, so the stores of the
+/// next plane do not stall on read-for-ownership misses.
+template <typename T> void prefetch_write(const T* p, int64_t n) {
+  for (int64_t k = 0; k < n; k += 64 / int64_t(sizeof(T))) __builtin_prefetch(p + k, 1);
+}
+
 int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
 
 /// Where a padded plane of rows x cols lives in a buffer stored in s column phases (Note
@@ -333,6 +339,7 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
       if (src != placed)
         place(x + src * g.h * g.w, g.h, g.w, 1, 1, g.ph, g.pw, s.buf.p, l, x + (src + 1) * g.h * g.w), placed = src;
       const Corr<T> c{w + oc * taps, g.kh, g.kw, g.dh, l.pitch, g.sh * l.pitch, s.coff.p};
+      prefetch_write(y + (pl + 1) * g.oh * g.ow, g.oh * g.ow);
       correlate(s.buf.p, c, y + pl * g.oh * g.ow, g.oh, g.ow, false, bias ? bias[oc] : T(0));
     }
   });
@@ -371,6 +378,7 @@ template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const 
     ConvScratch<T> flipped(taps);
     for (int64_t pl = b; pl < e; ++pl) {
       const int64_t ci = pl % g.c;
+      prefetch_write(x + (pl + 1) * g.h * g.w, g.h * g.w);
       for (int64_t mm = 0; mm < m; ++mm) {
         const T* yp = y + (pl * m + mm) * ysize;
         flip(w + (ci * m + mm) * taps, taps, flipped.p);
@@ -440,6 +448,7 @@ void backward_typed(const ConvGeom& g, const T* x, const T* gy, const T* w, T* g
       for (int64_t ci = b; ci < e; ++ci) {
         const T* xp = x + (n * g.c + ci) * xsize;
         place(xp, g.h, g.w, 1, 1, g.ph, g.pw, sx.buf.p, lx, xp + xsize);
+        prefetch_write(gx + (n * g.c + ci + 1) * xsize, xsize);
         for (int64_t oc = ci * m; oc < (ci + 1) * m; ++oc) {
           const T* yp = gy + (n * g.o + oc) * ysize;
           transpose_plane(g, yp, flipped.p + (oc - o0) * taps, sy, ly, gx + (n * g.c + ci) * xsize, oc > ci * m,
