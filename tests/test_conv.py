@@ -234,3 +234,19 @@ def test_fast_paths_match_numpy(xshape, wshape, kw):
     bx = RNG.standard_normal(xshape[1])
     xg = F.conv_transpose2d(nd.from_numpy(g), nd.from_numpy(w), nd.from_numpy(bx), output_padding=out_pad, **kw)
     np.testing.assert_allclose(xg.numpy(), ref[1] + bx[None, :, None, None], rtol=1e-10, atol=1e-10)
+
+
+def test_depthwise_streamed_outputs_match_small_batches():
+    """Outputs past 64 MiB are written with streaming stores (Note [Streaming depthwise outputs]):
+    the forward, transpose and input gradient give the same numbers as on a small batch."""
+    x, w, g = _f32(17, 64, 128, 128), _f32(64, 1, 3, 3), _f32(17, 64, 128, 128)
+    xr = x.detach().requires_grad_(True)
+    y = F.conv2d(xr, w.detach().requires_grad_(True), padding=1, groups=64)
+    y.backward(g)
+    t = F.conv_transpose2d(g, w, padding=1, groups=64)
+    xs = x[:2].detach().requires_grad_(True)
+    ys = F.conv2d(xs, w.detach().requires_grad_(True), padding=1, groups=64)
+    ys.backward(g[:2])
+    ts = F.conv_transpose2d(g[:2], w, padding=1, groups=64)
+    for big, small in [(y.detach(), ys.detach()), (xr.grad, xs.grad), (t, ts)]:
+        np.testing.assert_array_equal(big[:2].numpy(), small.numpy())

@@ -20,6 +20,8 @@
 // The transpose is the same correlation with the flipped kernel over y placed with
 // (stride - 1) zeros between its elements; the weight gradient accumulates all taps' dot
 // products between y and the shifted buffer in registers, over a whole plane.
+#include <cstdint>
+
 #include "core/parallel.h"
 #include "cpu/conv_util.h"
 #include "cpu/loops.h"
@@ -98,11 +100,13 @@ void place(const T* src, int64_t src_h, int64_t src_w, int64_t ins_h, int64_t in
 }
 
 /// A correlation over a padded buffer: output (p, q) of tap (i, j) reads
-/// buf[p * row_step + i * dh * pitch + coff[j] + q] with weight wt[i * kw + j].
+/// buf[p * row_step + i * dh * pitch + coff[j] + q] with weight wt[i * kw + j]. `stream`
+/// writes the outputs past the caches (see streams()).
 template <typename T> struct Corr {
   const T* wt;
   int64_t kh, kw, dh, pitch, row_step;
   const int64_t* coff;
+  bool stream = false;
 };
 
 /// The column offsets of the kw taps of stride-s, dilation-d columns in layout l.
@@ -161,7 +165,7 @@ void corr_block(const T* base, const Corr<T>& c, T* o, int64_t ow, bool accumula
 #pragma GCC unroll 8
   for (int r = 0; r < NR; ++r)
 #pragma GCC unroll 4
-    for (int v = 0; v < NV; ++v) a[r][v].storeu(o + r * ow + v * L);
+    for (int v = 0; v < NV; ++v) c.stream ? a[r][v].stream(o + r * ow + v * L) : a[r][v].storeu(o + r * ow + v * L);
 }
 
 /// Output rows [p, p + NR): two-vector blocks along the row, one vector, then the end of the
@@ -312,6 +316,23 @@ template <typename T> void weight_plane(const T* buf, const Corr<T>& c, const T*
 // Buffer sizes for reading a y of (oh, ow) through the taps: the last tap of the last output.
 int64_t span(int64_t out, int64_t s, int64_t k, int64_t d) { return (out - 1) * s + (k - 1) * d + 1; }
 
+// Note [Streaming depthwise outputs]
+// An output much larger than the last-level cache is written with streaming stores: a
+// plain store first reads the line it writes (read-for-ownership), a third stream of
+// traffic on a kernel that moves two, and the output would leave the cache anyway. It needs
+// rows of whole aligned vectors and overwritten (not accumulated) outputs; the caller
+// fences before its chunk ends. Outputs that fit in the cache stay cached for their reader.
+// The size is fixed rather than asked of the OS: sysconf reports a whole socket's L3, while
+// one core reaches only its own complex's (32 MiB on the Zen 5 parts here).
+constexpr int64_t kStreamBytes = int64_t(64) << 20;
+
+/// Whether `planes` output planes of oh x ow at out are streamed (Note [Streaming depthwise outputs]).
+template <typename T> bool streams(const T* out, int64_t planes, int64_t oh, int64_t ow) {
+  constexpr int64_t L = Vec<T>::size;
+  return planes * oh * ow * int64_t(sizeof(T)) >= kStreamBytes && ow % L == 0 &&
+         reinterpret_cast<uintptr_t>(out) % (L * sizeof(T)) == 0;
+}
+
 /// The padded, phased layout of x as conv(x, w) reads it.
 template <typename T> PadLayout forward_layout(const ConvGeom& g) {
   return PadLayout(span(g.oh, g.sh, g.kh, g.dh), span(g.ow, g.sw, g.kw, g.dw), g.sw, g.pw, Vec<T>::size);
@@ -331,6 +352,7 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
   const int64_t m = g.o / g.c, taps = g.kh * g.kw;
   const PadLayout l = forward_layout<T>(g);
   const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.oh * g.ow * taps, 1));
+  const bool stream = streams(y, g.n * g.o, g.oh, g.ow);
   core::parallel_for(0, g.n * g.o, grain, [&](int64_t b, int64_t e) {
     PlaneScratch<T> s(l, g.kw, g.dw);
     int64_t placed = -1;  // the (n, ci) plane in buf: consecutive planes share it when m > 1
@@ -338,10 +360,11 @@ template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T*
       const int64_t oc = pl % g.o, src = pl / m;
       if (src != placed)
         place(x + src * g.h * g.w, g.h, g.w, 1, 1, g.ph, g.pw, s.buf.p, l, x + (src + 1) * g.h * g.w), placed = src;
-      const Corr<T> c{w + oc * taps, g.kh, g.kw, g.dh, l.pitch, g.sh * l.pitch, s.coff.p};
-      prefetch_write(y + (pl + 1) * g.oh * g.ow, g.oh * g.ow);
+      const Corr<T> c{w + oc * taps, g.kh, g.kw, g.dh, l.pitch, g.sh * l.pitch, s.coff.p, stream};
+      if (!stream) prefetch_write(y + (pl + 1) * g.oh * g.ow, g.oh * g.ow);
       correlate(s.buf.p, c, y + pl * g.oh * g.ow, g.oh, g.ow, false, bias ? bias[oc] : T(0));
     }
+    if (stream) stream_fence();
   });
 }
 
@@ -362,10 +385,10 @@ template <typename T> void flip(const T* src, int64_t taps, T* dst) {
 /// with s holding y's padded layout l; prefetches the y plane `next`.
 template <typename T>
 void transpose_plane(const ConvGeom& g, const T* yp, const T* flipped, const PlaneScratch<T>& s, const PadLayout& l,
-                     T* xp, bool accumulate, T bias, const T* next) {
+                     T* xp, bool accumulate, T bias, const T* next, bool stream) {
   place(yp, g.oh, g.ow, g.sh, g.sw, transpose_offset(g.kh, g.dh, g.ph), transpose_offset(g.kw, g.dw, g.pw), s.buf.p,
         l, next);
-  const Corr<T> c{flipped, g.kh, g.kw, g.dh, l.pitch, l.pitch, s.coff.p};
+  const Corr<T> c{flipped, g.kh, g.kw, g.dh, l.pitch, l.pitch, s.coff.p, stream};
   correlate(s.buf.p, c, xp, g.h, g.w, accumulate, bias);
 }
 
@@ -373,18 +396,21 @@ template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const 
   const int64_t m = g.o / g.c, taps = g.kh * g.kw, ysize = g.oh * g.ow;
   const PadLayout l = transpose_layout<T>(g);
   const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.h * g.w * taps * m, 1));
+  const bool stream = m == 1 && streams(x, g.n * g.c, g.h, g.w);  // multipliers accumulate
   core::parallel_for(0, g.n * g.c, grain, [&](int64_t b, int64_t e) {
     PlaneScratch<T> s(l, g.kw, g.dw);
     ConvScratch<T> flipped(taps);
     for (int64_t pl = b; pl < e; ++pl) {
       const int64_t ci = pl % g.c;
-      prefetch_write(x + (pl + 1) * g.h * g.w, g.h * g.w);
+      if (!stream) prefetch_write(x + (pl + 1) * g.h * g.w, g.h * g.w);
       for (int64_t mm = 0; mm < m; ++mm) {
         const T* yp = y + (pl * m + mm) * ysize;
         flip(w + (ci * m + mm) * taps, taps, flipped.p);
-        transpose_plane(g, yp, flipped.p, s, l, x + pl * g.h * g.w, mm > 0, bias ? bias[ci] : T(0), yp + ysize);
+        transpose_plane(g, yp, flipped.p, s, l, x + pl * g.h * g.w, mm > 0, bias ? bias[ci] : T(0), yp + ysize,
+                        stream);
       }
     }
+    if (stream) stream_fence();
   });
 }
 
@@ -436,6 +462,7 @@ void backward_typed(const ConvGeom& g, const T* x, const T* gy, const T* w, T* g
   const PadLayout lx = forward_layout<T>(g), ly = transpose_layout<T>(g);
   const int64_t grain =
       std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(2 * g.n * m * std::max(xsize, ysize) * taps, 1));
+  const bool stream = m == 1 && streams(gx, g.n * g.c, g.h, g.w);  // multipliers accumulate
   core::parallel_for(0, g.c, grain, [&](int64_t b, int64_t e) {
     PlaneScratch<T> sx(lx, g.kw, g.dw), sy(ly, g.kw, g.dw);
     const int64_t o0 = b * m, o1 = e * m;
@@ -448,15 +475,16 @@ void backward_typed(const ConvGeom& g, const T* x, const T* gy, const T* w, T* g
       for (int64_t ci = b; ci < e; ++ci) {
         const T* xp = x + (n * g.c + ci) * xsize;
         place(xp, g.h, g.w, 1, 1, g.ph, g.pw, sx.buf.p, lx, xp + xsize);
-        prefetch_write(gx + (n * g.c + ci + 1) * xsize, xsize);
+        if (!stream) prefetch_write(gx + (n * g.c + ci + 1) * xsize, xsize);
         for (int64_t oc = ci * m; oc < (ci + 1) * m; ++oc) {
           const T* yp = gy + (n * g.o + oc) * ysize;
           transpose_plane(g, yp, flipped.p + (oc - o0) * taps, sy, ly, gx + (n * g.c + ci) * xsize, oc > ci * m,
-                          T(0), yp + ysize);
+                          T(0), yp + ysize, stream);
           weight_plane(sx.buf.p, cw, yp, g.oh, g.ow, gw + oc * taps);
           if (gb) gb[oc] += plane_sum(yp, ysize);
         }
       }
+    if (stream) stream_fence();
   });
 }
 
