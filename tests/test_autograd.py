@@ -53,6 +53,27 @@ def test_grad_accumulates_across_backwards():
     np.testing.assert_allclose(np_of(x.grad), [3, 3, 3])
 
 
+def test_leaf_gradients_are_never_shared():
+    """A leaf's .grad is its own: not another leaf's (add passes one gradient to both), nor the
+    caller's gradient tensor, nor a retained non-leaf gradient; an unshared one is taken as is."""
+    x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (x + y).sum().backward()
+    x.grad.add_(5)
+    np.testing.assert_allclose(np_of(y.grad), [1, 1])
+    g = nd.tensor([2.0, 3.0], dtype=nd.float64)
+    z = leaf([1.0, 1.0])
+    z.backward(g)
+    z.grad.add_(1)
+    np.testing.assert_allclose(g.numpy(), [2, 3])
+    a = leaf([1.0, 2.0])
+    b = a + 0
+    b.retain_grad()
+    b.backward(nd.ones(2, dtype=nd.float64))
+    a.grad.mul_(3)
+    np.testing.assert_allclose(np_of(b.grad), [1, 1])
+    np.testing.assert_allclose(np_of(a.grad), [3, 3])
+
+
 def test_retain_graph_and_second_backward():
     x = leaf([1.0, 2.0])
     y = (x ** 2).sum()

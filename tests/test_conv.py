@@ -210,7 +210,19 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
     ((3, 6, 11, 13), (4, 6, 3, 3), dict(stride=3, padding=4, dilation=2)),  # every tap shifted up/left
     ((1, 64, 40, 40), (32, 64, 4, 4), dict(stride=2, padding=1)),          # transpose in several row blocks
-])
+] + [(xshape, wshape, dict(kw, groups=xshape[1])) for xshape, wshape, kw in [
+    # Depthwise: rows of whole vectors and overlapping or scalar ends, 4-row blocks and their
+    # ends, multiplier 2, 5x5 and odd kernels, column strides through phases, dilation.
+    ((2, 3, 13, 37), (6, 1, 3, 3), dict(padding=1)),
+    ((2, 4, 9, 21), (4, 1, 5, 5), dict(padding=2)),
+    ((2, 4, 16, 35), (4, 1, 3, 3), dict(stride=2, padding=1)),
+    ((2, 2, 15, 33), (4, 1, 5, 5), dict(stride=2, padding=2)),
+    ((1, 2, 11, 40), (2, 1, 3, 3), dict(stride=3, padding=2, dilation=2)),
+    ((2, 2, 12, 19), (2, 1, 3, 3), dict(padding=2, dilation=2)),
+    ((2, 3, 7, 5), (3, 1, 3, 3), dict(padding=1)),
+    ((1, 2, 6, 30), (2, 1, 4, 2), dict(padding=1)),
+    ((3, 2, 34, 64), (2, 1, 3, 3), dict(padding=0)),
+]])
 def test_fast_paths_match_numpy(xshape, wshape, kw):
     stride, padding, dilation, groups = (kw.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1),
                                                                      ("groups", 1)))
@@ -222,6 +234,12 @@ def test_fast_paths_match_numpy(xshape, wshape, kw):
     ref = _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups)
     for got, want in zip([y.detach(), xt.grad, wt.grad, bt.grad], ref):
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)
+    if groups == xshape[1]:  # the depthwise kernels' float32 instances (twice the lanes)
+        xt, wt = (nd.from_numpy(a.astype(np.float32)).requires_grad_(True) for a in (x, w))
+        y = F.conv2d(xt, wt, nd.from_numpy(b.astype(np.float32)), **kw)
+        (y * nd.from_numpy(g.astype(np.float32))).sum().backward()
+        for got, want in zip([y.detach(), xt.grad, wt.grad], ref):
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-4, atol=1e-3)
     # conv_transpose2d is the input gradient's map (output_padding restores x's size): the same
     # numbers, plus its own bias.
     pads, dils = np.broadcast_to(padding, 2), np.broadcast_to(dilation, 2)
@@ -244,3 +262,19 @@ def test_transpose_infinite_weight_reaches_only_its_taps(dtype):
     assert not np.isnan(out).any()
     np.testing.assert_array_equal(np.isinf(out[:, 1]), np.broadcast_to(reached, out[:, 1].shape))
     assert np.isfinite(np.delete(out, 1, axis=1)).all()
+
+
+def test_depthwise_streamed_outputs_match_small_batches():
+    """Outputs past 64 MiB are written with streaming stores (Note [Streaming depthwise outputs]):
+    the forward, transpose and input gradient give the same numbers as on a small batch."""
+    x, w, g = _f32(17, 64, 128, 128), _f32(64, 1, 3, 3), _f32(17, 64, 128, 128)
+    xr = x.detach().requires_grad_(True)
+    y = F.conv2d(xr, w.detach().requires_grad_(True), padding=1, groups=64)
+    y.backward(g)
+    t = F.conv_transpose2d(g, w, padding=1, groups=64)
+    xs = x[:2].detach().requires_grad_(True)
+    ys = F.conv2d(xs, w.detach().requires_grad_(True), padding=1, groups=64)
+    ys.backward(g[:2])
+    ts = F.conv_transpose2d(g[:2], w, padding=1, groups=64)
+    for big, small in [(y.detach(), ys.detach()), (xr.grad, xs.grad), (t, ts)]:
+        np.testing.assert_array_equal(big[:2].numpy(), small.numpy())
