@@ -41,4 +41,12 @@ ND_HD int64_t max_window_arg(const cpu::PoolWindows& w, const T* x, int64_t oh, 
   return arg;
 }
 
+// Note [Tap codes]: the code of flat position `arg` in window (oh, ow), and back.
+ND_HD int64_t tap_code(const cpu::PoolWindows& w, int64_t oh, int64_t ow, int64_t arg) {
+  return (arg / w.W - w.start_h[oh]) / w.dil_h * w.tap_cols + (arg % w.W - w.start_w[ow]) / w.dil_w;
+}
+ND_HD int64_t tap_flat(const cpu::PoolWindows& w, int64_t oh, int64_t ow, int64_t code) {
+  return (w.start_h[oh] + code / w.tap_cols * w.dil_h) * w.W + w.start_w[ow] + code % w.tap_cols * w.dil_w;
+}
+
 }  // namespace
