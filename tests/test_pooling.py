@@ -50,6 +50,21 @@ def test_max_pool_gradient_with_ties_goes_to_first_max(kw, dtype):
         np.testing.assert_array_equal(xt.grad.numpy(), want.reshape(x.shape))
 
 
+@pytest.mark.parametrize("kw, shape", [
+    (dict(kernel_size=(2, 4), stride=(2, 3), padding=(1, 2), dilation=(2, 2), ceil_mode=True), (2, 3, 1, 36)),
+    (dict(kernel_size=(1, 2), stride=(1, 2), padding=(0, 1), dilation=(1, 2)), (1, 2, 5, 1)),
+])
+def test_max_pool_windows_wholly_in_padding_are_minus_inf(kw, shape):
+    # Dilation can step over the input (PyTorch allows it): such windows give -inf, and their
+    # gradient goes nowhere.
+    x = t(np.random.default_rng(0).normal(size=shape), True)
+    out = F.max_pool2d(x, **kw)
+    assert np.isneginf(out.detach().numpy()).all()
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(shape))
+    assert np.isneginf(F.max_pool2d(x.detach(), return_indices=True, **kw)[0].numpy()).all()
+
+
 def test_lp_pool_matches_loops():
     rng = np.random.default_rng(0)
     x = rng.uniform(0.1, 2, size=(2, 3, 5, 6))

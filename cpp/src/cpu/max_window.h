@@ -1,5 +1,6 @@
-// The scalar max-pooling window scan, shared by the CPU kernels (cpu/kernels/pooling.cpp, once
-// per ISA) and the CUDA kernel (cuda/pool.cu), so both pick the same element.
+// The max-pooling window scan of the CUDA kernel (cuda/pool.cu), and the tap-code conversions
+// it shares with the CPU kernels (cpu/kernels/pooling.cpp, once per ISA), whose separable
+// scan picks the same element (the first maximum, or the last NaN).
 // Per-ISA copies live in the ISA's namespace (Note [ISA namespaces]); nvcc's in nd::cuda.
 #pragma once
 #include <cmath>

@@ -88,7 +88,8 @@ __global__ void max_pool_kernel(const PoolWindows w, const T* in, T* out, int64_
     const int64_t ow = i % w.OW, oh = (i / w.OW) % w.OH, p = i / (w.OW * w.OH);
     const T* x = in + p * w.H * w.W;
     const int64_t arg = max_window_arg(w, x, oh, ow);
-    out[i] = x[arg];
+    // A window wholly in the padding (dilation can step over the input) is -inf, as in PyTorch.
+    out[i] = w.start_h[oh] < w.end_h[oh] && w.start_w[ow] < w.end_w[ow] ? x[arg] : -T(INFINITY);
     if (indices) indices[i] = arg;
     if (taps) taps[i] = uint8_t(tap_code(w, oh, ow, arg));
   }

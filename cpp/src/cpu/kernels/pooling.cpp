@@ -41,6 +41,14 @@ struct Run {
   int64_t lo = 0, hi = 0, K = 0, S = 1, c0 = 0, n = 0, padded = 0, half = 0, span = 0;
 };
 
+// The run's lane counts, from its outputs [lo, hi).
+void size_run(Run& r, int64_t dw) {
+  r.n = r.hi - r.lo;
+  r.padded = (r.n + kRunPad - 1) / kRunPad * kRunPad;
+  r.half = r.padded + r.K * dw / 2 + 1;
+  r.span = r.S == 2 ? 2 * r.half : r.padded + r.K * dw;
+}
+
 Run make_run(const PoolWindows& w) {
   Run r;
   auto taps = [&](int64_t ow) { return (w.end_w[ow] - w.start_w[ow] + w.dil_w - 1) / w.dil_w; };
@@ -54,10 +62,7 @@ Run make_run(const PoolWindows& w) {
     return r;
   }
   r.c0 = w.start_w[r.lo];
-  r.n = r.hi - r.lo;
-  r.padded = (r.n + kRunPad - 1) / kRunPad * kRunPad;
-  r.half = r.padded + r.K * w.dil_w / 2 + 1;
-  r.span = r.S == 2 ? 2 * r.half : r.padded + r.K * w.dil_w;
+  size_run(r, w.dil_w);
   return r;
 }
 
@@ -94,87 +99,208 @@ template <typename T, typename C> inline void take_tap(T v, C code, T& best, C& 
   arg = take ? code : arg;
 }
 
-// One output row's run, vectorized across the outputs: the taps in the scalar scan's order,
-// the tap code blended alongside. With the tap count KC a constant, a window row's taps
-// unroll inside the output loop, so the running maxima stay in registers; otherwise
-// (KC == 0) each tap is one pass over the outputs.
+// Max pooling is separable too, with its tie rules: a window's first maximum in row-major
+// tap order lies in the first window row that holds the window's maximum, at that row's
+// first maximum; its last NaN lies in the last row holding a NaN, at that row's last NaN.
+// So each input row's run is first reduced across its window columns (the row's maximum
+// and its column code j, per output lane), once per input row however many windows share
+// it; then each output row combines its window rows' results in order, taking a row's
+// where strictly greater or NaN, code i * tap_cols + j (Note [Tap codes]).
+
+// The run's column reduction of one input row (at the run's first column): the taps in the
+// scalar scan's order, the code blended alongside. With the tap count KC a constant, the
+// taps unroll inside the lane loop, so the running maxima stay in registers; otherwise
+// (KC == 0) each tap is one pass over the lanes.
 template <typename T, int S, int KC>
-void max_run_row(const PoolWindows& w, const T* x, int64_t oh, const Run& r, T* best, Code<T>* arg, T* split) {
+void max_run_cols(const Run& r, int64_t dw, const T* row, T* best, Code<T>* arg, T* split) {
   using C = Code<T>;
-  const int64_t dw = w.dil_w, K = KC > 0 ? KC : r.K, n = r.padded;
-  for (int64_t k = 0; k < n; ++k) {
-    best[k] = -std::numeric_limits<T>::infinity();
-    arg[k] = 0;
-  }
+  const int64_t K = KC > 0 ? KC : r.K, n = r.padded;
   T* even = split;
   T* odd = split + r.half;
-  C code = 0;  // tap (window row, 0)'s
-  for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; h += w.dil_h, code += C(w.tap_cols)) {
-    const T* row = x + h * w.W + r.c0;
-    if (S == 2) deinterleave(row, even, odd, r.half);
-    if (KC > 0) {
-      const T* src[KC > 0 ? KC : 1];
-      for (int j = 0; j < KC; ++j) src[j] = tap_lanes<S, const T*>(row, even, odd, j, dw);
-      for (int64_t k = 0; k < n; ++k)
-        for (int j = 0; j < KC; ++j) take_tap(src[j][k], C(code + j), best[k], arg[k]);
-    } else {
-      for (int64_t j = 0; j < K; ++j) {
-        const T* src = tap_lanes<S, const T*>(row, even, odd, j, dw);
-        for (int64_t k = 0; k < n; ++k) take_tap(src[k], C(code + j), best[k], arg[k]);
-      }
+  if (S == 2) deinterleave(row, even, odd, r.half);
+  const T* first = tap_lanes<S, const T*>(row, even, odd, 0, dw);  // tap 0 always takes over from -inf
+  if (KC > 0) {
+    const T* src[KC > 0 ? KC : 1];
+    for (int j = 0; j < KC; ++j) src[j] = tap_lanes<S, const T*>(row, even, odd, j, dw);
+    for (int64_t k = 0; k < n; ++k) {
+      T b = first[k];
+      C a = 0;
+      for (int j = 1; j < KC; ++j) take_tap(src[j][k], C(j), b, a);
+      best[k] = b;
+      arg[k] = a;
+    }
+  } else {
+    for (int64_t k = 0; k < n; ++k) {
+      best[k] = first[k];
+      arg[k] = 0;
+    }
+    for (int64_t j = 1; j < K; ++j) {
+      const T* src = tap_lanes<S, const T*>(row, even, odd, j, dw);
+      for (int64_t k = 0; k < n; ++k) take_tap(src[k], C(j), best[k], arg[k]);
     }
   }
 }
 
 template <typename T>
-void max_run_row_for(const PoolWindows& w, const T* x, int64_t oh, const Run& r, T* best, Code<T>* arg, T* split) {
+void max_run_cols_for(const Run& r, int64_t dw, const T* row, T* best, Code<T>* arg, T* split) {
   if (r.S == 1) {
-    if (r.K == 2) max_run_row<T, 1, 2>(w, x, oh, r, best, arg, split);
-    else if (r.K == 3) max_run_row<T, 1, 3>(w, x, oh, r, best, arg, split);
-    else max_run_row<T, 1, 0>(w, x, oh, r, best, arg, split);
+    if (r.K == 2) max_run_cols<T, 1, 2>(r, dw, row, best, arg, split);
+    else if (r.K == 3) max_run_cols<T, 1, 3>(r, dw, row, best, arg, split);
+    else max_run_cols<T, 1, 0>(r, dw, row, best, arg, split);
   } else {
-    if (r.K == 2) max_run_row<T, 2, 2>(w, x, oh, r, best, arg, split);
-    else if (r.K == 3) max_run_row<T, 2, 3>(w, x, oh, r, best, arg, split);
-    else max_run_row<T, 2, 0>(w, x, oh, r, best, arg, split);
+    if (r.K == 2) max_run_cols<T, 2, 2>(r, dw, row, best, arg, split);
+    else if (r.K == 3) max_run_cols<T, 2, 3>(r, dw, row, best, arg, split);
+    else max_run_cols<T, 2, 0>(r, dw, row, best, arg, split);
   }
 }
 
+// Combines an output row's window rows (their column reductions rb, rc) in order into
+// best, arg (n lanes), as the separable rule above; KR: the row count when a constant.
+template <typename T, int KR>
+void max_run_rows(const T* const* rb, const Code<T>* const* rc, int64_t rows, Code<T> tap_cols, int64_t n, T* best,
+                  Code<T>* arg) {
+  using C = Code<T>;
+  if (KR > 0) {
+    for (int64_t k = 0; k < n; ++k) {
+      T b = rb[0][k];
+      C a = rc[0][k];
+      for (int i = 1; i < KR; ++i) take_tap(rb[i][k], C(rc[i][k] + i * tap_cols), b, a);
+      best[k] = b;
+      arg[k] = a;
+    }
+    return;
+  }
+  std::copy(rb[0], rb[0] + n, best);
+  std::copy(rc[0], rc[0] + n, arg);
+  for (int64_t i = 1; i < rows; ++i) {
+    const T* b = rb[i];
+    const C* c = rc[i];
+    const C base = C(i * tap_cols);
+    for (int64_t k = 0; k < n; ++k) take_tap(b[k], C(c[k] + base), best[k], arg[k]);
+  }
+}
+
+// The column reduction of output ow's window row (from row, the input row) where the
+// windows are not evenly spaced (adaptive pooling, strides past 2): the scalar scan.
+template <typename T>
+inline void max_cols_scalar(const PoolWindows& w, const T* row, int64_t ow, T& best, Code<T>& arg) {
+  T b = -std::numeric_limits<T>::infinity();
+  Code<T> a = 0, j = 0;
+  for (int64_t c = w.start_w[ow]; c < w.end_w[ow]; c += w.dil_w, ++j) take_tap(row[c], j, b, a);
+  best = b;
+  arg = a;
+}
+
+// Where all windows of a row are evenly spaced K-tap windows clipped by padding, the run
+// can cover every output: over a copy of the input row between -inf columns (which never
+// take over), window ow is whole, starting `lead[ow]` taps before its clipped start
+// (Note [Window tables]); its code is then the whole window's less lead[ow] (at least 0:
+// when every element is -inf, the first tap inside). Returns the run (empty when the
+// windows are not so) and fills lead.
+Run whole_row_run(const PoolWindows& w, const Run& r, int64_t* lead) {
+  Run u;
+  u.lo = u.hi = w.OW;
+  if (r.n == 0) return u;
+  const int64_t first = r.c0 - r.lo * r.S;  // window 0's unclipped start
+  for (int64_t ow = 0; ow < w.OW; ++ow) {
+    const int64_t us = first + ow * r.S, ue = std::min(us + (r.K - 1) * w.dil_w + 1, w.W);
+    int64_t cs = us;
+    while (cs < 0) cs += w.dil_w;
+    if (w.start_w[ow] != cs || w.end_w[ow] != ue) return u;
+    lead[ow] = (cs - us) / w.dil_w;
+  }
+  u = r;
+  u.lo = 0;
+  u.hi = w.OW;
+  u.c0 = first;
+  size_run(u, w.dil_w);
+  return u;
+}
+
+// Column reductions of the input rows (one lane per output column), kept while windows
+// still to come read them: input row h sits in slot h & (slots - 1) (tagged with h; no
+// division per row), and slots is a power of two no less than the most rows a window spans,
+// so one window's rows never share a slot.
+template <typename T> struct RowReductions {
+  int64_t slots = 1, n;
+  ConvScratch<T> best;
+  ConvScratch<Code<T>> arg;
+  ConvScratch<int64_t> tag;
+  static int64_t pow2(int64_t span) {
+    int64_t s = 1;
+    while (s < span) s *= 2;
+    return s;
+  }
+  RowReductions(int64_t span, int64_t n_)
+      : slots(pow2(span)), n(n_), best(slots * n_), arg(slots * n_), tag(slots) {}
+  void reset() { std::fill(tag.p, tag.p + slots, int64_t(-1)); }
+  int64_t slot(int64_t h) const { return h & (slots - 1); }
+};
+
 template <typename T> void max_pool_typed(const PoolWindows& w, const T* in, T* out, int64_t* indices, uint8_t* taps) {
-  const Run r = make_run(w);
-  const int64_t total = w.planes * w.H * w.W;
+  using C = Code<T>;
+  ConvScratch<int64_t> lead(w.OW);
+  const Run u = whole_row_run(w, make_run(w), lead.p);
+  const bool vec = u.n > 0;
+  // The padded row: -inf, the input row from column `left` on, -inf to the run's reach.
+  const int64_t left = vec ? std::max<int64_t>(0, -u.c0) : 0;
+  const int64_t width = vec ? std::max(left + w.W, left + u.c0 + u.span) : 0;
+  const int64_t lanes = (std::max(w.OW, u.padded) + kRunPad - 1) / kRunPad * kRunPad;
+  int64_t span_h = 1;  // the most input rows a window spans
+  for (int64_t oh = 0; oh < w.OH; ++oh) span_h = std::max(span_h, w.end_h[oh] - w.start_h[oh]);
   for_plane_chunks(w, [&](int64_t b, int64_t e) {
-    ConvScratch<T> best(r.padded), split(2 * r.half);
-    ConvScratch<Code<T>> arg(r.padded);
+    ConvScratch<T> best(lanes), split(2 * u.half), padded(width);
+    ConvScratch<C> arg(lanes);
+    std::fill(padded.p, padded.p + width, -std::numeric_limits<T>::infinity());
+    RowReductions<T> red(span_h, lanes);
+    for (int64_t q = 0; q < red.slots * lanes; ++q) {  // lanes no output reads: defined values
+      red.best.p[q] = T(0);
+      red.arg.p[q] = 0;
+    }
+    ConvScratch<const T*> rb(span_h);
+    ConvScratch<const C*> rc(span_h);
     for (int64_t p = b; p < e; ++p) {
       const T* x = in + p * w.H * w.W;
-      const int64_t o0 = p * w.OH * w.OW;
-      T* y = out + o0;
-      auto put = [&](int64_t oh, int64_t ow, int64_t code) {  // writes the tap's flat index and code
-        const int64_t o = o0 + oh * w.OW + ow;
-        if (indices) indices[o] = tap_flat(w, oh, ow, code);
-        if (taps) taps[o] = uint8_t(code);
-      };
-      auto scan = [&](int64_t oh, int64_t ow) {
-        const int64_t arg_at = max_window_arg(w, x, oh, ow);
-        y[oh * w.OW + ow] = x[arg_at];
-        if (indices || taps) put(oh, ow, tap_code(w, oh, ow, arg_at));
+      red.reset();
+      auto reduce_row = [&](int64_t h, T* hb, C* hc) {
+        const T* row = x + h * w.W;
+        if (!vec) {
+          for (int64_t ow = 0; ow < w.OW; ++ow) max_cols_scalar(w, row, ow, hb[ow], hc[ow]);
+          return;
+        }
+        std::copy(row, row + w.W, padded.p + left);
+        max_run_cols_for(u, w.dil_w, padded.p + left + u.c0, hb, hc, split.p);
+        // Only the first windows are clipped at their start (lead > 0).
+        for (int64_t ow = 0; ow < w.OW && lead.p[ow] > 0; ++ow) hc[ow] = std::max<C>(hc[ow] - C(lead.p[ow]), 0);
       };
       for (int64_t oh = 0; oh < w.OH; ++oh) {
-        // The run's padded lanes read past it, still inside the input but for the last rows.
-        const bool vec = r.n > 0 && p * w.H * w.W + (w.end_h[oh] - 1) * w.W + r.c0 + r.span <= total;
-        const int64_t lo = vec ? r.lo : w.OW, hi = vec ? r.hi : w.OW;
-        for (int64_t ow = 0; ow < lo; ++ow) scan(oh, ow);
-        if (vec) {
-          max_run_row_for(w, x, oh, r, best.p, arg.p, split.p);
-          std::copy(best.p, best.p + r.n, y + oh * w.OW + lo);
-          if (taps) {  // through locals: byte stores may alias anything, so r.n would be reloaded per byte
-            uint8_t* t = taps + o0 + oh * w.OW + lo;
-            const Code<T>* a = arg.p;
-            for (int64_t k = 0, n = r.n; k < n; ++k) t[k] = uint8_t(a[k]);
+        int64_t rows = 0;
+        for (int64_t h = w.start_h[oh]; h < w.end_h[oh]; h += w.dil_h, ++rows) {
+          const int64_t slot = red.slot(h);
+          T* hb = red.best.p + slot * lanes;
+          C* hc = red.arg.p + slot * lanes;
+          if (red.tag.p[slot] != h) {
+            reduce_row(h, hb, hc);
+            red.tag.p[slot] = h;
           }
-          if (indices) for (int64_t k = 0; k < r.n; ++k) put(oh, lo + k, arg.p[k]);
+          rb.p[rows] = hb;
+          rc.p[rows] = hc;
         }
-        for (int64_t ow = hi; ow < w.OW; ++ow) scan(oh, ow);
+        const C cols = C(w.tap_cols);
+        if (rows == 0) {  // a window row wholly in the padding: -inf (see max_pool_backward_typed)
+          std::fill(best.p, best.p + lanes, -std::numeric_limits<T>::infinity());
+          std::fill(arg.p, arg.p + lanes, C(0));
+        } else if (rows == 2) max_run_rows<T, 2>(rb.p, rc.p, rows, cols, lanes, best.p, arg.p);
+        else if (rows == 3) max_run_rows<T, 3>(rb.p, rc.p, rows, cols, lanes, best.p, arg.p);
+        else max_run_rows<T, 0>(rb.p, rc.p, rows, cols, lanes, best.p, arg.p);
+        const int64_t o = (p * w.OH + oh) * w.OW;
+        std::copy(best.p, best.p + w.OW, out + o);
+        const C* a = arg.p;
+        if (taps) {  // through locals: byte stores may alias anything, so OW would be reloaded per byte
+          uint8_t* t = taps + o;
+          for (int64_t k = 0, n = w.OW; k < n; ++k) t[k] = uint8_t(a[k]);
+        }
+        if (indices) for (int64_t ow = 0; ow < w.OW; ++ow) indices[o + ow] = tap_flat(w, oh, ow, a[ow]);
       }
     }
   });
@@ -286,8 +412,12 @@ template <typename T, int S> void spread_run(const Run& r, const T* g, T* dst, T
 // Each plane's gradient is summed in a cache-resident scratch plane (zeroed there, not in
 // memory) and streamed out once: the output gradients go to their maxima in output order,
 // the order the CUDA kernel adds in. Tap codes become plane offsets through a table per
-// code (Note [Tap codes]); flat indices are the offsets already. Max unpooling (written,
-// not summed; no windows) takes the same path with plain stores.
+// code (Note [Tap codes]); flat indices are the offsets already. A window wholly in the
+// padding (dilation can step over the input: PyTorch allows it, its output is -inf) has no
+// maximum to receive its gradient; such windows only come first along an axis (only
+// windows starting in the padding can miss the input), so the columns from `full` on are
+// all non-empty. Max unpooling (written, not summed; no windows) takes the same path with
+// plain stores.
 template <typename T>
 void max_pool_backward_typed(const PoolWindows& w, const T* gout, const int64_t* indices, const uint8_t* taps, T* gin,
                              bool accumulate) {
@@ -295,23 +425,37 @@ void max_pool_backward_typed(const PoolWindows& w, const T* gout, const int64_t*
   int64_t tap_offset[256] = {};
   if (taps)
     for (int64_t c = 0; c < 256; ++c) tap_offset[c] = c / w.tap_cols * w.dil_h * w.W + c % w.tap_cols * w.dil_w;
+  int64_t full = w.OW;
+  if (accumulate)
+    while (full > 0 && w.start_w[full - 1] < w.end_w[full - 1]) --full;
   for_plane_chunks(w, [&](int64_t b, int64_t e) {
     ConvScratch<T> plane(hw);
     for (int64_t p = b; p < e; ++p) {
       std::fill(plane.p, plane.p + hw, T(0));
       T* gi = plane.p;
       const T* go = gout + p * ohw;
-      if (taps) {
-        const uint8_t* t = taps + p * ohw;
-        for (int64_t oh = 0; oh < w.OH; ++oh) {
-          T* row = gi + w.start_h[oh] * w.W;
-          for (int64_t ow = 0; ow < w.OW; ++ow)
-            row[w.start_w[ow] + tap_offset[t[oh * w.OW + ow]]] += go[oh * w.OW + ow];
-        }
-      } else {
+      if (!accumulate) {
         const int64_t* ix = indices + p * ohw;
-        if (accumulate) for (int64_t k = 0; k < ohw; ++k) gi[ix[k]] += go[k];
-        else for (int64_t k = 0; k < ohw; ++k) gi[ix[k]] = go[k];
+        for (int64_t k = 0; k < ohw; ++k) gi[ix[k]] = go[k];
+      } else {
+        for (int64_t oh = 0; oh < w.OH; ++oh) {
+          if (w.start_h[oh] >= w.end_h[oh]) continue;
+          const int64_t o = p * ohw + oh * w.OW;
+          T* row = gi + w.start_h[oh] * w.W;
+          const T* g = gout + o;
+          auto at = [&](int64_t ow) {  // the plane offset of output ow's maximum
+            return taps ? w.start_h[oh] * w.W + w.start_w[ow] + tap_offset[taps[o + ow]] : indices[o + ow];
+          };
+          for (int64_t ow = 0; ow < full; ++ow)
+            if (w.start_w[ow] < w.end_w[ow]) gi[at(ow)] += g[ow];
+          if (taps) {
+            const uint8_t* t = taps + o;
+            for (int64_t ow = full; ow < w.OW; ++ow) row[w.start_w[ow] + tap_offset[t[ow]]] += g[ow];
+          } else {
+            const int64_t* ix = indices + o;
+            for (int64_t ow = full; ow < w.OW; ++ow) gi[ix[ow]] += g[ow];
+          }
+        }
       }
       stream_row(gin + p * hw, gi, hw);
     }
