@@ -74,6 +74,41 @@ def test_like_functions_keep_the_device():
     assert x.new_zeros(3).device == x.device
 
 
+@pytest.fixture
+def restore_tf32():
+    yield
+    nd.backends.cuda.matmul.allow_tf32 = False
+
+
+def test_allow_tf32_switch_is_off_by_default_and_process_wide(restore_tf32):
+    m = nd.backends.cuda.matmul
+    assert m.allow_tf32 is False and nd.get_float32_matmul_precision() == "highest"
+    assert nd.backends.cuda.is_built() == nd.cuda.is_compiled()
+    m.allow_tf32 = True
+    assert nd.backends.cuda.matmul.allow_tf32 is True and nd.get_float32_matmul_precision() == "high"
+    assert repr(m) == "backends.cuda.matmul(allow_tf32=True)"
+    m.allow_tf32 = False
+    nd.set_float32_matmul_precision("medium")
+    assert m.allow_tf32 is True and nd.get_float32_matmul_precision() == "medium"
+    nd.set_float32_matmul_precision("highest")
+    assert m.allow_tf32 is False and nd.get_float32_matmul_precision() == "highest"
+    with pytest.raises(TypeError, match=r"\[allow_tf32\] expected a bool"):
+        m.allow_tf32 = 1
+    with pytest.raises(ValueError, match=r"\[set_float32_matmul_precision\] precision must be one of"):
+        nd.set_float32_matmul_precision("low")
+    with pytest.raises(AttributeError, match="allow_tf32 is the one"):
+        m.allow_fp16 = True
+    assert m.allow_tf32 is False
+
+
+def test_allow_tf32_leaves_cpu_products_in_float32(restore_tf32):
+    rng = np.random.default_rng(0)
+    a, b = (nd.from_numpy(rng.standard_normal(s).astype(np.float32)) for s in ((33, 70), (70, 21)))
+    want = (a @ b).numpy()
+    nd.backends.cuda.matmul.allow_tf32 = True
+    np.testing.assert_array_equal((a @ b).numpy(), want)
+
+
 needs_no_gpu = pytest.mark.skipif(nd.cuda.is_available(), reason="checks the errors of a machine without a GPU")
 
 
@@ -530,3 +565,27 @@ def test_depthwise_conv_matches_the_cpu(cuda, case):
     (yc * nd.from_numpy(g).to(cuda)).sum().backward()
     for cpu_t, gpu_t in ((x, xc), (w, wc), (b, bc)):
         np.testing.assert_allclose(gpu_t.grad.cpu().numpy(), cpu_t.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_matmul_tf32_when_allowed(cuda, restore_tf32):
+    """Off: float32 products accurate to float32 rounding. On (sm_80+): TF32 operands, so errors of
+    the order 2^-11 sqrt(k) (at most ~3.2 of it in a NumPy emulation of these cases), on every tile
+    shape including partial edge tiles."""
+    rng = np.random.default_rng(15)
+    for (bs, m, k, n) in ((1, 200, 300, 150), (3, 65, 17, 64), (2, 1, 40, 129)):
+        a = rng.standard_normal((bs, m, k)).astype(np.float32)
+        b = rng.standard_normal((bs, k, n)).astype(np.float32)
+        exact = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        scale = np.sqrt(k)  # the size of an entry's accumulated terms
+        ac, bc = nd.from_numpy(a).to(cuda), nd.from_numpy(b).to(cuda)
+        nd.backends.cuda.matmul.allow_tf32 = False
+        np.testing.assert_allclose(nd.bmm(ac, bc).cpu().numpy(), exact, atol=1e-5 * scale, rtol=0)
+        nd.backends.cuda.matmul.allow_tf32 = True
+        got = nd.bmm(ac, bc).cpu().numpy()
+        np.testing.assert_allclose(got, exact, atol=8 * 2.0 ** -11 * scale, rtol=0)
+        np.testing.assert_allclose((ac.transpose(1, 2).contiguous().transpose(1, 2) @ bc).cpu().numpy(), got,
+                                   atol=1e-5 * scale, rtol=0)
+    # float64 never rounds to TF32.
+    d = rng.standard_normal((40, 50))
+    dc = nd.from_numpy(d).to(cuda)
+    np.testing.assert_allclose((dc @ dc.t()).cpu().numpy(), d @ d.T, rtol=1e-12, atol=1e-12)
