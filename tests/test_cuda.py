@@ -589,3 +589,36 @@ def test_matmul_tf32_when_allowed(cuda, restore_tf32):
     d = rng.standard_normal((40, 50))
     dc = nd.from_numpy(d).to(cuda)
     np.testing.assert_allclose((dc @ dc.t()).cpu().numpy(), d @ d.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"mask": "bool"}, {"mask": "float"}, {"dropout_p": 0.5}])
+def test_scaled_dot_product_attention_matches_the_cpu(cuda, kw):
+    """The fused path (softmax in place on the device, the causal mask built there) and the
+    composed one (dropout: the same Philox draws on both devices) run on the GPU."""
+    rng = np.random.default_rng(16)
+    qs, ks = (2, 3, 5, 8), (2, 3, 7, 8)
+    arrays = [rng.standard_normal(s) for s in (qs, ks, (2, 3, 7, 4))]
+    mask = None
+    if kw.get("mask") == "bool":
+        mask = rng.random((5, 7)) > 0.3
+        mask[:, 0] = True  # no fully masked row
+    elif kw.get("mask") == "float":
+        mask = rng.standard_normal((2, 1, 5, 7))
+    res = []
+    for device in ("cpu", cuda):
+        q, k, v = (nd.from_numpy(a).to(device).requires_grad_(True) for a in arrays)
+        m = None if mask is None else nd.from_numpy(mask).to(device)
+        nd.manual_seed(0)
+        y = F.scaled_dot_product_attention(q, k, v, m, kw.get("dropout_p", 0.0), kw.get("is_causal", False))
+        (y * y).sum().backward()
+        res.append([t.detach().cpu().numpy() for t in (y, q.grad, k.grad, v.grad)])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_tril_triu_on_the_gpu(cuda):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    xc = nd.from_numpy(x).to(cuda)
+    for d in (-1, 0, 2):
+        np.testing.assert_array_equal(nd.tril(xc, d).cpu().numpy(), np.tril(x, d))
+        np.testing.assert_array_equal(nd.triu(xc, d).cpu().numpy(), np.triu(x, d))

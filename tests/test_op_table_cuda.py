@@ -12,7 +12,9 @@ from test_op_table import _as_tuple, _cases
 NOT_IMPLEMENTED = "not implemented for CUDA tensors"
 # Rows whose ops have CUDA kernels: "not implemented" is a failure for them, not a pass.
 HAS_CUDA_KERNEL = {"layer_norm", "var", "std", "interpolate", "interpolate-1d", "embedding", "max_unpool2d",
-                   "conv2d-depthwise", "conv1d-depthwise", "conv_transpose2d-depthwise"}
+                   "conv2d-depthwise", "conv1d-depthwise", "conv_transpose2d-depthwise", "tril", "triu",
+                   "scaled_dot_product_attention", "scaled_dot_product_attention-bool",
+                   "scaled_dot_product_attention-additive"}
 
 
 def _has_cuda_kernel(name):

@@ -269,8 +269,9 @@ Tensor triangle(const Tensor& x, int64_t diagonal, bool lower, const char* op) {
   Tensor keep;
   {
     NoGradGuard no_grad;
-    const Tensor rows = reshape(arange(Scalar(int64_t(0)), Scalar(n), Scalar(int64_t(1)), DType::Int64), {n, 1});
-    const Tensor cols = arange(Scalar(int64_t(0)), Scalar(m), Scalar(int64_t(1)), DType::Int64);
+    const TensorOptions on_x = TensorOptions(DType::Int64).with_device(x.device());
+    const Tensor rows = reshape(arange(Scalar(int64_t(0)), Scalar(n), Scalar(int64_t(1)), on_x), {n, 1});
+    const Tensor cols = arange(Scalar(int64_t(0)), Scalar(m), Scalar(int64_t(1)), on_x);
     const Tensor diff = sub(cols, rows);
     keep = lower ? le(diff, Scalar(diagonal)) : ge(diff, Scalar(diagonal));
   }
