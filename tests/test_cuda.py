@@ -622,3 +622,77 @@ def test_tril_triu_on_the_gpu(cuda):
     for d in (-1, 0, 2):
         np.testing.assert_array_equal(nd.tril(xc, d).cpu().numpy(), np.tril(x, d))
         np.testing.assert_array_equal(nd.triu(xc, d).cpu().numpy(), np.triu(x, d))
+
+
+@pytest.mark.parametrize("mode,kw", [
+    ("LSTM", {}), ("GRU", {}), ("RNN", {"nonlinearity": "relu"}),
+    ("LSTM", {"num_layers": 2, "bidirectional": True}), ("GRU", {"batch_first": True, "bidirectional": True}),
+    ("RNN", {"num_layers": 2, "bias": False}),
+])
+def test_recurrent_layers_match_the_cpu(cuda, mode, kw):
+    """Whole sequences: per-step GEMMs and the gate kernels on the GPU, BPTT included."""
+    rng = np.random.default_rng(17)
+    x_np = rng.standard_normal((6, 3, 5) if not kw.get("batch_first") else (3, 6, 5))
+    res = []
+    for device in ("cpu", cuda):
+        nd.manual_seed(0)
+        net = getattr(nn, mode)(5, 4, **kw).double().to(device)
+        x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+        out, hidden = net(x)
+        hs = hidden if isinstance(hidden, tuple) else (hidden,)
+        sum(((h * 0.5).sum() for h in hs), (out * out).sum()).backward()
+        res.append([t.detach().cpu().numpy() for t in (out, *hs, x.grad, *[p.grad for p in net.parameters()])])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
+def test_recurrent_lengths_freeze_rows_on_the_gpu(cuda, mode):
+    """Rows past their length keep their state, output 0 and get no gradient (the lengths may
+    stay on the CPU, as PyTorch keeps them)."""
+    rng = np.random.default_rng(18)
+    G = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1}[mode]
+    arrays = [rng.standard_normal(s) for s in ((5, 4, 3), (G * 6, 3), (G * 6, 6), (G * 6,), (G * 6,))]
+    lengths = nd.tensor([5, 2, 4, 1])
+    res = []
+    for device in ("cpu", cuda):
+        x, *params = (nd.from_numpy(a).to(device).requires_grad_(True) for a in arrays)
+        outs = nd._C._rnn(mode, x, [], params, True, 1, 0.0, False, False, False, 0, lengths)
+        sum(((o * o).sum() for o in outs), nd.zeros((), dtype=nd.float64, device=device)).backward()
+        res.append([t.detach().cpu().numpy() for t in (*outs, x.grad, *[p.grad for p in params])])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_recurrent_cells_and_errors_on_the_gpu(cuda):
+    rng = np.random.default_rng(19)
+    for cell in (nn.LSTMCell(3, 5), nn.GRUCell(3, 5), nn.RNNCell(3, 5)):
+        x_np = rng.standard_normal((4, 3))
+        res = []
+        for device in ("cpu", cuda):
+            c = cell.double().to(device)
+            x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+            out = c(x)
+            outs = out if isinstance(out, tuple) else (out,)
+            sum((o * o).sum() for o in outs).backward()
+            res.append([t.detach().cpu().numpy() for t in (*outs, x.grad)])
+            c.zero_grad()
+        for got, want in zip(res[1], res[0]):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(RuntimeError, match=r"\[lstm\] proj_size > 0 is not implemented for CUDA tensors"):
+        nn.LSTM(3, 5, proj_size=2).to(cuda)(nd.ones(2, 1, 3, device=cuda))
+    with pytest.raises(RuntimeError, match=r"\[lstm\] expected all tensors to be on the same device"):
+        nn.LSTM(3, 5)(nd.ones(2, 1, 3, device=cuda))
+
+
+def test_copy_based_ops_keep_results_on_the_gpu(cuda):
+    """Ops built from copy_ (which crosses devices) allocate on their input's device: cat, stack,
+    pad, the backward of views that drop elements, logsumexp over nothing."""
+    x = nd.arange(12, dtype=nd.float64, device=cuda).reshape(3, 4).requires_grad_(True)
+    for y in (nd.cat([x, x], 0), nd.stack([x, x], 1), F.pad(x, (1, 2)), nd.logsumexp(x[:, :0], 1)):
+        assert y.is_cuda
+    x[1:, 2].sum().backward()
+    assert x.grad.is_cuda and x.grad.cpu().numpy()[1:, 2].tolist() == [1.0, 1.0]
+    np.testing.assert_array_equal(nd.cat([x, x], 1).detach().cpu().numpy(), np.tile(np.arange(12.0).reshape(3, 4), 2))
+    with pytest.raises(RuntimeError, match=r"\[cat\] expected all tensors to be on the same device"):
+        nd.cat([x, nd.ones(3, 4, dtype=nd.float64)], 0)

@@ -14,7 +14,8 @@ NOT_IMPLEMENTED = "not implemented for CUDA tensors"
 HAS_CUDA_KERNEL = {"layer_norm", "var", "std", "interpolate", "interpolate-1d", "embedding", "max_unpool2d",
                    "conv2d-depthwise", "conv1d-depthwise", "conv_transpose2d-depthwise", "tril", "triu",
                    "scaled_dot_product_attention", "scaled_dot_product_attention-bool",
-                   "scaled_dot_product_attention-additive"}
+                   "scaled_dot_product_attention-additive", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell",
+                   "lstm_cell-nobias", "gru_cell"}
 
 
 def _has_cuda_kernel(name):

@@ -127,6 +127,7 @@ void register_conv_kernels();
 void register_resample_kernels();
 void register_embedding_kernels();
 void register_depthwise_kernels();
+void register_rnn_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -144,6 +145,7 @@ void register_kernels() {
   register_resample_kernels();
   register_embedding_kernels();
   register_depthwise_kernels();
+  register_rnn_kernels();
 }
 
 void check_device(Device device, const char* op) {

@@ -6,6 +6,7 @@
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "nativedl/nativedl.h"
+#include "ops/iter.h"
 
 namespace nd {
 
@@ -37,7 +38,9 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
              shape_str(t.shape()));
     shape[size_t(d)] += t.shape()[size_t(d)];
   }
-  Tensor out = empty(shape, dtype);
+  // The parts are copied in below, and copy_ crosses devices: check first that they share one.
+  for (const Tensor& t : tensors) ops::common_device("cat", {ref, &t});
+  Tensor out = empty(shape, TensorOptions(dtype).with_device(ref->device()));
   std::vector<int64_t> starts;
   {
     NoGradGuard no_grad;
@@ -224,7 +227,8 @@ Tensor constant_pad(const Tensor& x, const std::vector<int64_t>& p, double value
     dst_start[i] = std::max<int64_t>(l, 0);
     len[i] = std::max<int64_t>(0, n - src_start[i] - std::max<int64_t>(-r, 0));
   }
-  Tensor out = full(shape, is_floating(x.dtype()) ? Scalar(value) : Scalar(int64_t(value)), x.dtype());
+  Tensor out = full(shape, is_floating(x.dtype()) ? Scalar(value) : Scalar(int64_t(value)),
+                    TensorOptions(x.dtype()).with_device(x.device()));
   {
     NoGradGuard no_grad;
     Tensor dst = out, src = x;

@@ -438,7 +438,7 @@ Tensor logsumexp(const Tensor& x_in, const std::vector<int64_t>& dims, bool keep
   {
     NoGradGuard no_grad;
     if (reduced_count(x, mask) == 0) {
-      out = full(out_shape, Scalar(-INFINITY), TensorOptions(x.dtype()));
+      out = full(out_shape, Scalar(-INFINITY), like(x, x.dtype()));
     } else {
       // Subtracting the maximum keeps exp() in range; an infinite maximum is replaced by 0 so
       // a row of -inf gives -inf (not NaN) and a +inf gives +inf.
