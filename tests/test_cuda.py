@@ -627,7 +627,7 @@ def test_tril_triu_on_the_gpu(cuda):
 @pytest.mark.parametrize("mode,kw", [
     ("LSTM", {}), ("GRU", {}), ("RNN", {"nonlinearity": "relu"}),
     ("LSTM", {"num_layers": 2, "bidirectional": True}), ("GRU", {"batch_first": True, "bidirectional": True}),
-    ("RNN", {"num_layers": 2, "bias": False}),
+    ("RNN", {"num_layers": 2, "bias": False}), ("LSTM", {"num_layers": 2, "proj_size": 3, "bidirectional": True}),
 ])
 def test_recurrent_layers_match_the_cpu(cuda, mode, kw):
     """Whole sequences: per-step GEMMs and the gate kernels on the GPU, BPTT included."""
@@ -640,24 +640,26 @@ def test_recurrent_layers_match_the_cpu(cuda, mode, kw):
         x = nd.from_numpy(x_np).to(device).requires_grad_(True)
         out, hidden = net(x)
         hs = hidden if isinstance(hidden, tuple) else (hidden,)
+        assert out.device == x.device and all(h.device == x.device for h in hs)
         sum(((h * 0.5).sum() for h in hs), (out * out).sum()).backward()
         res.append([t.detach().cpu().numpy() for t in (out, *hs, x.grad, *[p.grad for p in net.parameters()])])
     for got, want in zip(res[1], res[0]):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
 
 
-@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN_TANH"])
-def test_recurrent_lengths_freeze_rows_on_the_gpu(cuda, mode):
+@pytest.mark.parametrize("mode,proj", [("LSTM", 0), ("LSTM", 4), ("GRU", 0), ("RNN_TANH", 0)])
+def test_recurrent_lengths_freeze_rows_on_the_gpu(cuda, mode, proj):
     """Rows past their length keep their state, output 0 and get no gradient (the lengths may
     stay on the CPU, as PyTorch keeps them)."""
     rng = np.random.default_rng(18)
-    G = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1}[mode]
-    arrays = [rng.standard_normal(s) for s in ((5, 4, 3), (G * 6, 3), (G * 6, 6), (G * 6,), (G * 6,))]
+    G, P = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1}[mode], proj or 6
+    shapes = [(5, 4, 3), (G * 6, 3), (G * 6, P), (G * 6,), (G * 6,)] + ([(P, 6)] if proj else [])
+    arrays = [rng.standard_normal(s) for s in shapes]
     lengths = nd.tensor([5, 2, 4, 1])
     res = []
     for device in ("cpu", cuda):
         x, *params = (nd.from_numpy(a).to(device).requires_grad_(True) for a in arrays)
-        outs = nd._C._rnn(mode, x, [], params, True, 1, 0.0, False, False, False, 0, lengths)
+        outs = nd._C._rnn(mode, x, [], params, True, 1, 0.0, False, False, False, proj, lengths)
         sum(((o * o).sum() for o in outs), nd.zeros((), dtype=nd.float64, device=device)).backward()
         res.append([t.detach().cpu().numpy() for t in (*outs, x.grad, *[p.grad for p in params])])
     for got, want in zip(res[1], res[0]):
@@ -679,8 +681,6 @@ def test_recurrent_cells_and_errors_on_the_gpu(cuda):
             c.zero_grad()
         for got, want in zip(res[1], res[0]):
             np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
-    with pytest.raises(RuntimeError, match=r"\[lstm\] proj_size > 0 is not implemented for CUDA tensors"):
-        nn.LSTM(3, 5, proj_size=2).to(cuda)(nd.ones(2, 1, 3, device=cuda))
     with pytest.raises(RuntimeError, match=r"\[lstm\] expected all tensors to be on the same device"):
         nn.LSTM(3, 5)(nd.ones(2, 1, 3, device=cuda))
 

@@ -10,8 +10,6 @@
 // then whole-sequence GEMMs: dW_ih = dGi^T X, dX = dGi W_ih, dW_hh from dGh and the states
 // shifted by one step, dW_hr = G^T R. The node's backward is not made of ops, so it is
 // first-order: under create_graph it raises; the cells are differentiable to any order.
-#include <cstring>
-
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "cpu/gemm.h"
@@ -366,7 +364,6 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
     const StepB w_hr_p = L.proj ? step_b(dev, dt, true, H, P, at(w.w_hr, 0), H) : StepB{};
     cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, lengths_ptr(lengths), 0,
                        bias_i.defined() ? at(bias_i, 0) : nullptr, bias_h.defined() ? at(bias_h, 0) : nullptr};
-    const size_t row = size_t(P) * x.element_size();
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = L.time(s), tp = L.prev(t);
       const void* hp = s == 0 ? at(h0, 0) : at(sv.hs, tp * B * P);
@@ -374,22 +371,21 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
       void* gi_t = at(gi, t * B * GH);
       step_gemm(w_hh_p, B, hp, P, !gru, gru ? at(gh, 0) : gi_t, GH);
       a.t = t;
-      char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
-      char* out_t = static_cast<char*>(at(out, t * B * P));
+      void* hs_t = at(sv.hs, t * B * P);
+      void* out_t = at(out, t * B * P);
       if (B > 0 && H > 0)
         ops::launch_on(dev, mode_name(L.mode), cpu::rnn_forward_stub, a, gi_t, gru ? at(gh, 0) : nullptr, hp, cp,
                        sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr, L.proj ? at(sv.rs, t * B * H) : hs_t,
                        lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
-      if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0 (CPU only: rnn() checks)
-        const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
+      if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0
         step_gemm(w_hr_p, B, at(sv.rs, t * B * H), H, false, hs_t, P);
-        for (int64_t b = 0; b < B; ++b) {
-          if (len != nullptr && len[b] <= t) {
-            std::memcpy(hs_t + b * row, static_cast<const char*>(hp) + b * row, row);
-            std::memset(out_t + b * row, 0, row);
-          } else {
-            std::memcpy(out_t + b * row, hs_t + b * row, row);
-          }
+        Tensor h_t = select(sv.hs, 0, t), y_t = select(out, 0, t);
+        if (lengths.defined()) {
+          const Tensor live = unsqueeze(gt(lengths, Scalar(t)), 1);
+          copy_(h_t, where(live, h_t, s == 0 ? h0 : select(sv.hs, 0, tp)));
+          copy_(y_t, where(live, h_t, zeros({}, dt)));
+        } else {
+          copy_(y_t, h_t);
         }
       }
     }
@@ -513,8 +509,6 @@ std::vector<Tensor> rnn(const std::string& mode_s, const Tensor& input, const st
   // keeps them on the CPU) and move to the input's device for the gate kernels.
   for (const Tensor& p : params) ops::common_device(op, {&input, &p});
   const Device dev = ops::common_device(op, {&input, &h0, &c0});
-  ND_CHECK(proj_size == 0 || dev.type == DeviceType::CPU, Error, "[", op,
-           "] proj_size > 0 is not implemented for CUDA tensors (device ", dev.str(), ")");
   const TensorOptions opts = TensorOptions(dt).with_device(dev);
   Tensor len;
   if (lengths.defined()) {
