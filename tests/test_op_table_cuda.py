@@ -15,7 +15,9 @@ HAS_CUDA_KERNEL = {"layer_norm", "var", "std", "interpolate", "interpolate-1d", 
                    "conv2d-depthwise", "conv1d-depthwise", "conv_transpose2d-depthwise", "tril", "triu",
                    "scaled_dot_product_attention", "scaled_dot_product_attention-bool",
                    "scaled_dot_product_attention-additive", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell",
-                   "lstm_cell-nobias", "gru_cell"}
+                   "lstm_cell-nobias", "gru_cell", "cumsum", "cumprod", "cumprod-zeros", "index_select", "index-mask",
+                   "index_put", "index_put-accumulate", "index_add", "index_add-dim1", "masked_select", "take",
+                   "nonzero", "nonzero-tuple"}
 
 
 def _has_cuda_kernel(name):

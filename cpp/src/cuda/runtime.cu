@@ -128,6 +128,7 @@ void register_resample_kernels();
 void register_embedding_kernels();
 void register_depthwise_kernels();
 void register_rnn_kernels();
+void register_scan_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -146,6 +147,7 @@ void register_kernels() {
   register_embedding_kernels();
   register_depthwise_kernels();
   register_rnn_kernels();
+  register_scan_kernels();
 }
 
 void check_device(Device device, const char* op) {
