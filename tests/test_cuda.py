@@ -769,3 +769,24 @@ def test_embedding_bag_matches_the_cpu(cuda, kw):
         res.append([y.detach().cpu().numpy(), w.grad.cpu().numpy()])
     for got, want in zip(res[1], res[0]):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_packed_sequences_on_the_gpu(cuda):
+    """pad_sequence, pack_padded_sequence (unsorted), an LSTM over the packed batch and
+    pad_packed_sequence on the GPU, against the CPU."""
+    from nativedl.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+    rng = np.random.default_rng(23)
+    seqs = [rng.standard_normal((n, 3)) for n in (2, 5, 3)]
+    res = []
+    for device in ("cpu", cuda):
+        nd.manual_seed(0)
+        lstm = nn.LSTM(3, 4).double().to(device)
+        padded = pad_sequence([nd.from_numpy(s).to(device) for s in seqs])
+        packed = pack_padded_sequence(padded, [2, 5, 3], enforce_sorted=False)
+        out, (h, c) = lstm(packed)
+        y, lengths = pad_packed_sequence(out)
+        assert y.device == padded.device == h.device
+        (y.sum() + h.sum()).backward()
+        res.append([t.detach().cpu().numpy() for t in (y, h, c, lstm.weight_hh_l0.grad)] + [lengths.numpy()])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
