@@ -790,3 +790,29 @@ def test_packed_sequences_on_the_gpu(cuda):
         res.append([t.detach().cpu().numpy() for t in (y, h, c, lstm.weight_hh_l0.grad)] + [lengths.numpy()])
     for got, want in zip(res[1], res[0]):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw,call", [({}, {"is_causal": True, "need_weights": False}),
+                                     ({"add_zero_attn": True, "add_bias_kv": True}, {"need_weights": True}),
+                                     ({"batch_first": True}, {"key_padding_mask": True, "need_weights": False})])
+def test_multihead_attention_matches_the_cpu(cuda, kw, call):
+    """The module's masks (causal, key padding, the zero-attention and bias_k/v columns) are made
+    on the queries' device."""
+    rng = np.random.default_rng(24)
+    x_np = rng.standard_normal((3, 4, 8))
+    res = []
+    for device in ("cpu", cuda):
+        nd.manual_seed(0)
+        mha = nn.MultiheadAttention(8, 2, **kw).double().to(device)
+        x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+        args = dict(call)
+        if args.get("is_causal"):
+            args["attn_mask"] = None
+        if args.pop("key_padding_mask", False):
+            args["key_padding_mask"] = nd.tensor([[False, False, True, False]] * 3, device=device)
+        out, weights = mha(x, x, x, **args)
+        (out * out).sum().backward()
+        res.append([t.detach().cpu().numpy() for t in (out, x.grad, mha.in_proj_weight.grad)]
+                   + ([weights.detach().cpu().numpy()] if weights is not None else []))
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
