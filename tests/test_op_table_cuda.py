@@ -26,7 +26,8 @@ def _has_cuda_kernel(name):
 
 
 def _run(row, arrays, kw, device, grad):
-    """Outputs (on the CPU) and, with grad, the inputs' gradients of sum(outputs * 1.5)."""
+    """Outputs (on the CPU) and, with grad, the inputs' gradients of sum(outputs * 1.5). Rows with
+    CUDA kernels must leave their outputs on the device (no silent round trip through the host)."""
     nd.manual_seed(0)  # random ops draw the same numbers on both devices (one Philox stream)
     ts = [nd.from_numpy(a.copy()).to(device) for a in arrays]
     if grad:
@@ -34,6 +35,8 @@ def _run(row, arrays, kw, device, grad):
             if t.dtype.is_floating_point:
                 t.requires_grad_(True)
     outs = [o for o in _as_tuple(row.fn(*ts, **kw)) if isinstance(o, nd.Tensor)]
+    if _has_cuda_kernel(row.name):
+        assert all(o.device == nd.device(device) for o in outs), f"{row.name}: an output left {device}"
     grads = []
     if grad:
         diff = [o for o in outs if o.requires_grad]
