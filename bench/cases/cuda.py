@@ -14,6 +14,7 @@ from bench.cases.models import _model, _step_flops
 from bench.cases.rnn import QUICK_SEQ, SEQ, _rnn_flops
 
 LIBS = ("nativedl", "torch")
+GPU = {"libs": LIBS, "device": "cuda"}  # the CPU's peak and bandwidth don't bound these rows
 
 
 def _runs_here(lib):
@@ -123,20 +124,20 @@ CONV, QUICK_CONV = (32, 64, 56, 56), (2, 8, 8, 8)
 DEPTHWISE, QUICK_DEPTHWISE = (128, 512, 32, 32), (2, 8, 8, 8)
 
 CASES = [] if not nd.cuda.is_available() else [
-    Case("cuda sgemm", (4096, 4096), (512, 512), _on_gpu(lambda m, a, b: a @ b, 2),
-         flops=lambda s: 2 * s[0] ** 3, libs=LIBS),
+    Case("cuda sgemm", (4096, 4096), (512, 512), _on_gpu(lambda m, a, b: a @ b, 2), flops=lambda s: 2 * s[0] ** 3,
+         **GPU),
     Case("cuda sgemm tf32", (4096, 4096), (512, 512), _on_gpu(_tf32_matmul, 2), flops=lambda s: 2 * s[0] ** 3,
-         libs=LIBS),
-    Case("cuda add", (4096, 4096), (512, 512), _on_gpu(lambda m, a, b: a + b, 2), bytes=f32_bytes(3), libs=LIBS),
+         **GPU),
+    Case("cuda add", (4096, 4096), (512, 512), _on_gpu(lambda m, a, b: a + b, 2), bytes=f32_bytes(3), **GPU),
     Case("cuda sum over dim 1", (4096, 4096), (512, 512), _on_gpu(lambda m, a: a.sum(1), 1), bytes=f32_bytes(1),
-         libs=LIBS),
-    Case("cuda softmax", (4096, 4096), (512, 512), _on_gpu(_softmax, 1), bytes=f32_bytes(2), libs=LIBS),
-    Case("cuda conv3x3 64->64 fwd+bwd", CONV, QUICK_CONV, _conv(False, True), flops=_conv_flops(3), libs=LIBS),
+         **GPU),
+    Case("cuda softmax", (4096, 4096), (512, 512), _on_gpu(_softmax, 1), bytes=f32_bytes(2), **GPU),
+    Case("cuda conv3x3 64->64 fwd+bwd", CONV, QUICK_CONV, _conv(False, True), flops=_conv_flops(3), **GPU),
     # Reads x and writes y once: 512 MiB at the full shape.
-    Case("cuda depthwise3x3 fwd", DEPTHWISE, QUICK_DEPTHWISE, _conv(True, False), bytes=f32_bytes(2), libs=LIBS),
+    Case("cuda depthwise3x3 fwd", DEPTHWISE, QUICK_DEPTHWISE, _conv(True, False), bytes=f32_bytes(2), **GPU),
     # At least: the forward reads x and writes y, the backward reads x and g and writes dx.
-    Case("cuda batch_norm train fwd+bwd", CONV, QUICK_CONV, _batch_norm, bytes=f32_bytes(5), libs=LIBS),
-    Case("cuda lstm_seq_fwd_bwd", SEQ, QUICK_SEQ, _lstm, flops=_rnn_flops(4, 3), libs=LIBS),
+    Case("cuda batch_norm train fwd+bwd", CONV, QUICK_CONV, _batch_norm, bytes=f32_bytes(5), **GPU),
+    Case("cuda lstm_seq_fwd_bwd", SEQ, QUICK_SEQ, _lstm, flops=_rnn_flops(4, 3), **GPU),
     Case("cuda ResNet-18 small-input train step", (32, 3, 32, 32), (2, 3, 32, 32), _resnet_step,
-         flops=_step_flops("resnet18", 3), libs=LIBS),
+         flops=_step_flops("resnet18", 3), **GPU),
 ]
