@@ -22,6 +22,7 @@ class Case:
     libs: tuple = LIBS  # which libraries run it
     inner: Optional[int] = None  # fixed calls per sample; None = adaptive
     unit: str = "ms"  # "ms" or "us" per call in the table
+    device: str = "cpu"  # where it runs: "% peak" / "% bw" (the CPU probes' limits) are left out for "cuda"
 
 
 def f32_bytes(tensors: int) -> Callable[[tuple], float]:

@@ -80,7 +80,8 @@ def run_case(name, case, libs, threads, args, table, peak=None):
                "inner": {lib: t.inner for lib, t in timings.items()},
                "ratio": {lib: t / nd for lib, t in median.items() if lib != "nativedl" and nd},
                "flops": flops, "bytes": nbytes, "rate": rates.get("nativedl"), "rates": rates,
-               "percent": _percents(median, flops, nbytes, machine_peak.at(peak, n)), "errors": dict(errors)}
+               "percent": _percents(median, flops, nbytes, machine_peak.at(peak, n) if case.device == "cpu" else None),
+               "errors": dict(errors)}
         print(table.row(row), flush=True)
         rows.append(row)
     return rows

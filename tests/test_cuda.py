@@ -74,6 +74,41 @@ def test_like_functions_keep_the_device():
     assert x.new_zeros(3).device == x.device
 
 
+@pytest.fixture
+def restore_tf32():
+    yield
+    nd.backends.cuda.matmul.allow_tf32 = False
+
+
+def test_allow_tf32_switch_is_off_by_default_and_process_wide(restore_tf32):
+    m = nd.backends.cuda.matmul
+    assert m.allow_tf32 is False and nd.get_float32_matmul_precision() == "highest"
+    assert nd.backends.cuda.is_built() == nd.cuda.is_compiled()
+    m.allow_tf32 = True
+    assert nd.backends.cuda.matmul.allow_tf32 is True and nd.get_float32_matmul_precision() == "high"
+    assert repr(m) == "backends.cuda.matmul(allow_tf32=True)"
+    m.allow_tf32 = False
+    nd.set_float32_matmul_precision("medium")
+    assert m.allow_tf32 is True and nd.get_float32_matmul_precision() == "medium"
+    nd.set_float32_matmul_precision("highest")
+    assert m.allow_tf32 is False and nd.get_float32_matmul_precision() == "highest"
+    with pytest.raises(TypeError, match=r"\[allow_tf32\] expected a bool"):
+        m.allow_tf32 = 1
+    with pytest.raises(ValueError, match=r"\[set_float32_matmul_precision\] precision must be one of"):
+        nd.set_float32_matmul_precision("low")
+    with pytest.raises(AttributeError, match="allow_tf32 is the one"):
+        m.allow_fp16 = True
+    assert m.allow_tf32 is False
+
+
+def test_allow_tf32_leaves_cpu_products_in_float32(restore_tf32):
+    rng = np.random.default_rng(0)
+    a, b = (nd.from_numpy(rng.standard_normal(s).astype(np.float32)) for s in ((33, 70), (70, 21)))
+    want = (a @ b).numpy()
+    nd.backends.cuda.matmul.allow_tf32 = True
+    np.testing.assert_array_equal((a @ b).numpy(), want)
+
+
 needs_no_gpu = pytest.mark.skipif(nd.cuda.is_available(), reason="checks the errors of a machine without a GPU")
 
 
@@ -148,12 +183,12 @@ def test_mixing_devices_names_both(cuda):
 
 
 def test_ops_without_a_cuda_kernel_raise_clearly(cuda):
+    """CPU code reached with a device tensor raises (Tensor.data_ptr checks the device) instead
+    of reading device memory on the host."""
     y = nd.ones(2, 3, device="cuda")
-    with pytest.raises(RuntimeError, match=r"\[cumsum\] not implemented for CUDA tensors \(device cuda:0\)"):
-        nd.cumsum(y, 1)
-    w = nd.ones(5, 3, device="cuda")
-    with pytest.raises(RuntimeError, match=r"\[embedding_bag\] not implemented for CUDA tensors \(weight on cuda:0\)"):
-        F.embedding_bag(nd.tensor([[0, 1]], device="cuda"), w)
+    with pytest.raises(RuntimeError, match=r"not implemented for CUDA tensors: this op has no CUDA kernel and "
+                                           r"reached the CPU code with a tensor on cuda:0"):
+        nd.sort(y, 1)
 
 
 def test_elementwise_reductions_softmax_and_matmul_match_the_cpu(cuda):
@@ -530,3 +565,254 @@ def test_depthwise_conv_matches_the_cpu(cuda, case):
     (yc * nd.from_numpy(g).to(cuda)).sum().backward()
     for cpu_t, gpu_t in ((x, xc), (w, wc), (b, bc)):
         np.testing.assert_allclose(gpu_t.grad.cpu().numpy(), cpu_t.grad.numpy(), rtol=1e-10, atol=1e-10)
+
+
+def test_matmul_tf32_when_allowed(cuda, restore_tf32):
+    """Off: float32 products accurate to float32 rounding. On (sm_80+): TF32 operands, so errors of
+    the order 2^-11 sqrt(k) (at most ~3.2 of it in a NumPy emulation of these cases), on every tile
+    shape including partial edge tiles."""
+    rng = np.random.default_rng(15)
+    for (bs, m, k, n) in ((1, 200, 300, 150), (3, 65, 17, 64), (2, 1, 40, 129)):
+        a = rng.standard_normal((bs, m, k)).astype(np.float32)
+        b = rng.standard_normal((bs, k, n)).astype(np.float32)
+        exact = np.matmul(a.astype(np.float64), b.astype(np.float64))
+        scale = np.sqrt(k)  # the size of an entry's accumulated terms
+        ac, bc = nd.from_numpy(a).to(cuda), nd.from_numpy(b).to(cuda)
+        nd.backends.cuda.matmul.allow_tf32 = False
+        np.testing.assert_allclose(nd.bmm(ac, bc).cpu().numpy(), exact, atol=1e-5 * scale, rtol=0)
+        nd.backends.cuda.matmul.allow_tf32 = True
+        got = nd.bmm(ac, bc).cpu().numpy()
+        np.testing.assert_allclose(got, exact, atol=8 * 2.0 ** -11 * scale, rtol=0)
+        np.testing.assert_allclose((ac.transpose(1, 2).contiguous().transpose(1, 2) @ bc).cpu().numpy(), got,
+                                   atol=1e-5 * scale, rtol=0)
+    # float64 never rounds to TF32.
+    d = rng.standard_normal((40, 50))
+    dc = nd.from_numpy(d).to(cuda)
+    np.testing.assert_allclose((dc @ dc.t()).cpu().numpy(), d @ d.T, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{}, {"is_causal": True}, {"mask": "bool"}, {"mask": "float"}, {"dropout_p": 0.5}])
+def test_scaled_dot_product_attention_matches_the_cpu(cuda, kw):
+    """The fused path (softmax in place on the device, the causal mask built there) and the
+    composed one (dropout: the same Philox draws on both devices) run on the GPU."""
+    rng = np.random.default_rng(16)
+    qs, ks = (2, 3, 5, 8), (2, 3, 7, 8)
+    arrays = [rng.standard_normal(s) for s in (qs, ks, (2, 3, 7, 4))]
+    mask = None
+    if kw.get("mask") == "bool":
+        mask = rng.random((5, 7)) > 0.3
+        mask[:, 0] = True  # no fully masked row
+    elif kw.get("mask") == "float":
+        mask = rng.standard_normal((2, 1, 5, 7))
+    res = []
+    for device in ("cpu", cuda):
+        q, k, v = (nd.from_numpy(a).to(device).requires_grad_(True) for a in arrays)
+        m = None if mask is None else nd.from_numpy(mask).to(device)
+        nd.manual_seed(0)
+        y = F.scaled_dot_product_attention(q, k, v, m, kw.get("dropout_p", 0.0), kw.get("is_causal", False))
+        (y * y).sum().backward()
+        res.append([t.detach().cpu().numpy() for t in (y, q.grad, k.grad, v.grad)])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_tril_triu_on_the_gpu(cuda):
+    x = np.arange(24.0).reshape(2, 3, 4)
+    xc = nd.from_numpy(x).to(cuda)
+    for d in (-1, 0, 2):
+        np.testing.assert_array_equal(nd.tril(xc, d).cpu().numpy(), np.tril(x, d))
+        np.testing.assert_array_equal(nd.triu(xc, d).cpu().numpy(), np.triu(x, d))
+
+
+@pytest.mark.parametrize("mode,kw", [
+    ("LSTM", {}), ("GRU", {}), ("RNN", {"nonlinearity": "relu"}),
+    ("LSTM", {"num_layers": 2, "bidirectional": True}), ("GRU", {"batch_first": True, "bidirectional": True}),
+    ("RNN", {"num_layers": 2, "bias": False}), ("LSTM", {"num_layers": 2, "proj_size": 3, "bidirectional": True}),
+])
+def test_recurrent_layers_match_the_cpu(cuda, mode, kw):
+    """Whole sequences: per-step GEMMs and the gate kernels on the GPU, BPTT included."""
+    rng = np.random.default_rng(17)
+    x_np = rng.standard_normal((6, 3, 5) if not kw.get("batch_first") else (3, 6, 5))
+    res = []
+    for device in ("cpu", cuda):
+        nd.manual_seed(0)
+        net = getattr(nn, mode)(5, 4, **kw).double().to(device)
+        x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+        out, hidden = net(x)
+        hs = hidden if isinstance(hidden, tuple) else (hidden,)
+        assert out.device == x.device and all(h.device == x.device for h in hs)
+        sum(((h * 0.5).sum() for h in hs), (out * out).sum()).backward()
+        res.append([t.detach().cpu().numpy() for t in (out, *hs, x.grad, *[p.grad for p in net.parameters()])])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode,proj", [("LSTM", 0), ("LSTM", 4), ("GRU", 0), ("RNN_TANH", 0)])
+def test_recurrent_lengths_freeze_rows_on_the_gpu(cuda, mode, proj):
+    """Rows past their length keep their state, output 0 and get no gradient (the lengths may
+    stay on the CPU, as PyTorch keeps them)."""
+    rng = np.random.default_rng(18)
+    G, P = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1}[mode], proj or 6
+    shapes = [(5, 4, 3), (G * 6, 3), (G * 6, P), (G * 6,), (G * 6,)] + ([(P, 6)] if proj else [])
+    arrays = [rng.standard_normal(s) for s in shapes]
+    lengths = nd.tensor([5, 2, 4, 1])
+    res = []
+    for device in ("cpu", cuda):
+        x, *params = (nd.from_numpy(a).to(device).requires_grad_(True) for a in arrays)
+        outs = nd._C._rnn(mode, x, [], params, True, 1, 0.0, False, False, False, proj, lengths)
+        sum(((o * o).sum() for o in outs), nd.zeros((), dtype=nd.float64, device=device)).backward()
+        res.append([t.detach().cpu().numpy() for t in (*outs, x.grad, *[p.grad for p in params])])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_recurrent_cells_and_errors_on_the_gpu(cuda):
+    rng = np.random.default_rng(19)
+    for cell in (nn.LSTMCell(3, 5), nn.GRUCell(3, 5), nn.RNNCell(3, 5)):
+        x_np = rng.standard_normal((4, 3))
+        res = []
+        for device in ("cpu", cuda):
+            c = cell.double().to(device)
+            x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+            out = c(x)
+            outs = out if isinstance(out, tuple) else (out,)
+            sum((o * o).sum() for o in outs).backward()
+            res.append([t.detach().cpu().numpy() for t in (*outs, x.grad)])
+            c.zero_grad()
+        for got, want in zip(res[1], res[0]):
+            np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    with pytest.raises(RuntimeError, match=r"\[lstm\] expected all tensors to be on the same device"):
+        nn.LSTM(3, 5)(nd.ones(2, 1, 3, device=cuda))
+
+
+def test_copy_based_ops_keep_results_on_the_gpu(cuda):
+    """Ops built from copy_ (which crosses devices) allocate on their input's device: cat, stack,
+    pad, the backward of views that drop elements, logsumexp over nothing."""
+    x = nd.arange(12, dtype=nd.float64, device=cuda).reshape(3, 4).requires_grad_(True)
+    for y in (nd.cat([x, x], 0), nd.stack([x, x], 1), F.pad(x, (1, 2)), nd.logsumexp(x[:, :0], 1)):
+        assert y.is_cuda
+    x[1:, 2].sum().backward()
+    assert x.grad.is_cuda and x.grad.cpu().numpy()[1:, 2].tolist() == [1.0, 1.0]
+    np.testing.assert_array_equal(nd.cat([x, x], 1).detach().cpu().numpy(), np.tile(np.arange(12.0).reshape(3, 4), 2))
+    with pytest.raises(RuntimeError, match=r"\[cat\] expected all tensors to be on the same device"):
+        nd.cat([x, nd.ones(3, 4, dtype=nd.float64)], 0)
+
+
+@pytest.mark.parametrize("dtype", [nd.float32, nd.float64, nd.int64, nd.int32, nd.uint8, nd.bool])
+def test_cumsum_cumprod_match_the_cpu(cuda, dtype):
+    """Long rows (several chunks of the block scan), columns (inner > 1), reversed scans (the
+    backward of cumsum) and integer wraparound, exactly as the CPU for integers."""
+    rng = np.random.default_rng(20)
+    for shape, dim in (((3, 1000), 1), ((2, 700, 5), 1), ((4, 3), 0), ((1, 1), 1), ((5,), 0)):
+        a = rng.standard_normal(shape) * 3
+        x = nd.from_numpy(a).to(dtype)
+        xc = x.to(cuda)
+        for f in (nd.cumsum, nd.cumprod):
+            got, want = f(xc, dim).cpu().numpy(), f(x, dim).numpy()
+            if dtype.is_floating_point:
+                np.testing.assert_allclose(got, want, rtol=1e-5 if dtype == nd.float32 else 1e-12, atol=1e-6)
+            else:
+                np.testing.assert_array_equal(got, want)
+    if dtype.is_floating_point:
+        a = rng.standard_normal((3, 600))
+        res = []
+        for device in ("cpu", cuda):
+            t = nd.from_numpy(a).to(dtype).to(device).requires_grad_(True)
+            (nd.cumsum(t, 1) * nd.arange(600.0, device=device).to(dtype)).sum().backward()
+            res.append(t.grad.cpu().numpy())
+        np.testing.assert_allclose(res[1], res[0], rtol=1e-5, atol=1e-3)
+
+
+def test_indexing_family_matches_the_cpu(cuda):
+    """index_select, x[idx] (CPU or GPU index, masks), index_put_ (last write wins, as on the
+    CPU), index_add (atomic float sums), take, nonzero, masked_select, with gradients."""
+    rng = np.random.default_rng(21)
+    a = rng.standard_normal((6, 5, 4))
+    idx = nd.tensor([4, 0, 4, 2])
+    mask = nd.from_numpy(a[:, :, 0] > 0)
+    res = []
+    for device in ("cpu", cuda):
+        x = nd.from_numpy(a).to(device).requires_grad_(True)
+        outs = [nd.index_select(x, 1, idx.to(device)), x[idx], x[:, idx.to(device)], x[mask], x[mask.to(device)],
+                nd.take(x, idx), nd.nonzero(x > 0.5), nd.masked_select(x, x > 0)]
+        floats = [o for o in outs if o.dtype == nd.float64]
+        sum(((o * o).sum() for o in floats[1:]), (floats[0] * floats[0]).sum()).backward()
+        y = x.detach().clone()
+        y[idx] = nd.arange(4.0 * 5 * 4, dtype=nd.float64).reshape(4, 5, 4).to(device)  # row 4 twice: the last wins
+        y.index_put_((idx,), nd.ones(5, 4, dtype=nd.float64, device=device), accumulate=True)
+        z = nd.index_add(x.detach(), 2, nd.tensor([3, 0, 3], device=device), nd.ones(6, 5, 3, dtype=nd.float64,
+                                                                                    device=device))
+        assert all(o.device == x.device for o in outs + [y, z])
+        res.append([t.detach().cpu().numpy() for t in outs + [x.grad, y, z]])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw", [{"mode": "sum"}, {"mode": "mean"}, {"mode": "sum", "padding_idx": 2},
+                                {"mode": "mean", "offsets": True}, {"mode": "sum", "per_sample_weights": True}])
+def test_embedding_bag_matches_the_cpu(cuda, kw):
+    rng = np.random.default_rng(22)
+    w_np = rng.standard_normal((7, 5))
+    inp = nd.tensor([[0, 2, 6], [2, 2, 1], [5, 3, 2]])
+    res = []
+    for device in ("cpu", cuda):
+        w = nd.from_numpy(w_np).to(device).requires_grad_(True)
+        args = dict(mode=kw["mode"], padding_idx=kw.get("padding_idx"))
+        x = inp.to(device)
+        if kw.get("offsets"):
+            x, args["offsets"] = x.reshape(-1), nd.tensor([0, 4, 4], device=device)
+        if kw.get("per_sample_weights"):
+            args["per_sample_weights"] = nd.from_numpy(np.linspace(0.5, 2, 9).reshape(3, 3)).to(device)
+        y = F.embedding_bag(x, w, **args)
+        (y * y).sum().backward()
+        assert y.device == w.device
+        res.append([y.detach().cpu().numpy(), w.grad.cpu().numpy()])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def test_packed_sequences_on_the_gpu(cuda):
+    """pad_sequence, pack_padded_sequence (unsorted), an LSTM over the packed batch and
+    pad_packed_sequence on the GPU, against the CPU."""
+    from nativedl.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence, pad_sequence
+    rng = np.random.default_rng(23)
+    seqs = [rng.standard_normal((n, 3)) for n in (2, 5, 3)]
+    res = []
+    for device in ("cpu", cuda):
+        nd.manual_seed(0)
+        lstm = nn.LSTM(3, 4).double().to(device)
+        padded = pad_sequence([nd.from_numpy(s).to(device) for s in seqs])
+        packed = pack_padded_sequence(padded, [2, 5, 3], enforce_sorted=False)
+        out, (h, c) = lstm(packed)
+        y, lengths = pad_packed_sequence(out)
+        assert y.device == padded.device == h.device
+        (y.sum() + h.sum()).backward()
+        res.append([t.detach().cpu().numpy() for t in (y, h, c, lstm.weight_hh_l0.grad)] + [lengths.numpy()])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("kw,call", [({}, {"is_causal": True, "need_weights": False}),
+                                     ({"add_zero_attn": True, "add_bias_kv": True}, {"need_weights": True}),
+                                     ({"batch_first": True}, {"key_padding_mask": True, "need_weights": False})])
+def test_multihead_attention_matches_the_cpu(cuda, kw, call):
+    """The module's masks (causal, key padding, the zero-attention and bias_k/v columns) are made
+    on the queries' device."""
+    rng = np.random.default_rng(24)
+    x_np = rng.standard_normal((3, 4, 8))
+    res = []
+    for device in ("cpu", cuda):
+        nd.manual_seed(0)
+        mha = nn.MultiheadAttention(8, 2, **kw).double().to(device)
+        x = nd.from_numpy(x_np).to(device).requires_grad_(True)
+        args = dict(call)
+        if args.get("is_causal"):
+            args["attn_mask"] = None
+        if args.pop("key_padding_mask", False):
+            args["key_padding_mask"] = nd.tensor([[False, False, True, False]] * 3, device=device)
+        out, weights = mha(x, x, x, **args)
+        (out * out).sum().backward()
+        res.append([t.detach().cpu().numpy() for t in (out, x.grad, mha.in_proj_weight.grad)]
+                   + ([weights.detach().cpu().numpy()] if weights is not None else []))
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)

@@ -12,7 +12,12 @@ from test_op_table import _as_tuple, _cases
 NOT_IMPLEMENTED = "not implemented for CUDA tensors"
 # Rows whose ops have CUDA kernels: "not implemented" is a failure for them, not a pass.
 HAS_CUDA_KERNEL = {"layer_norm", "var", "std", "interpolate", "interpolate-1d", "embedding", "max_unpool2d",
-                   "conv2d-depthwise", "conv1d-depthwise", "conv_transpose2d-depthwise"}
+                   "conv2d-depthwise", "conv1d-depthwise", "conv_transpose2d-depthwise", "tril", "triu",
+                   "scaled_dot_product_attention", "scaled_dot_product_attention-bool",
+                   "scaled_dot_product_attention-additive", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell",
+                   "lstm_cell-nobias", "gru_cell", "cumsum", "cumprod", "cumprod-zeros", "index_select", "index-mask",
+                   "index_put", "index_put-accumulate", "index_add", "index_add-dim1", "masked_select", "take",
+                   "nonzero", "nonzero-tuple", "cat", "cat-last", "stack", "pad", "pad-int"}
 
 
 def _has_cuda_kernel(name):
@@ -21,7 +26,8 @@ def _has_cuda_kernel(name):
 
 
 def _run(row, arrays, kw, device, grad):
-    """Outputs (on the CPU) and, with grad, the inputs' gradients of sum(outputs * 1.5)."""
+    """Outputs (on the CPU) and, with grad, the inputs' gradients of sum(outputs * 1.5). Rows with
+    CUDA kernels must leave their outputs on the device (no silent round trip through the host)."""
     nd.manual_seed(0)  # random ops draw the same numbers on both devices (one Philox stream)
     ts = [nd.from_numpy(a.copy()).to(device) for a in arrays]
     if grad:
@@ -29,6 +35,8 @@ def _run(row, arrays, kw, device, grad):
             if t.dtype.is_floating_point:
                 t.requires_grad_(True)
     outs = [o for o in _as_tuple(row.fn(*ts, **kw)) if isinstance(o, nd.Tensor)]
+    if _has_cuda_kernel(row.name):
+        assert all(o.device == nd.device(device) for o in outs), f"{row.name}: an output left {device}"
     grads = []
     if grad:
         diff = [o for o in outs if o.requires_grad]

@@ -19,6 +19,8 @@ from . import optim
 from . import data
 from . import train
 from . import cuda
+from . import backends
+from .backends.cuda import set_float32_matmul_precision, get_float32_matmul_precision
 from .autograd import no_grad, enable_grad, set_grad_enabled
 from .io import save, load
 

@@ -208,6 +208,8 @@ void bind_creation(py::module_& m) {
     return d;
   }, py::arg("device"));
   m.def("_cuda_empty_cache", &cuda_empty_cache);
+  m.def("_set_cuda_matmul_allow_tf32", &set_cuda_matmul_allow_tf32, py::arg("allow"));
+  m.def("_cuda_matmul_allow_tf32", &cuda_matmul_allow_tf32);
   m.def("_cuda_generator", &cuda_generator, py::return_value_policy::reference);
   m.attr("__version__") = version();
 }

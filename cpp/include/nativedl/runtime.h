@@ -29,6 +29,11 @@ struct CudaMemoryStats {
 CudaMemoryStats cuda_memory_stats(int device = 0);
 /// Returns the cached (unused) device blocks of every device to the driver.
 void cuda_empty_cache();
+/// Whether float32 matrix products on CUDA devices may use TF32 tensor cores (operands rounded
+/// to a 10-bit mantissa, float32 accumulation) on GPUs that have them (sm_80+). Off by default,
+/// as PyTorch's torch.backends.cuda.matmul.allow_tf32. Process-wide; no effect on the CPU.
+void set_cuda_matmul_allow_tf32(bool allow);
+bool cuda_matmul_allow_tf32();
 
 /// Bytes of cached-size CPU blocks (>= 64 KiB) held by tensors, held in the cache for reuse,
 /// and the most ever held by tensors. Smaller blocks come from malloc and are not counted.

@@ -25,6 +25,7 @@ struct GemmArgs {
   int64_t b_bs = 0, b_rs = 0, b_cs = 0;
   void* c = nullptr;
   int64_t c_bs = 0, c_rs = 0, c_cs = 0;
+  bool allow_tf32 = false;  // CUDA float32: may use TF32 tensor cores (ignored on the CPU)
 };
 
 using GemmKernel = void (*)(const GemmArgs& args);

@@ -1,23 +1,21 @@
 // Convolutions on the GPU as implicit GEMMs (Note [Convolution triple]): each of the three maps
 // is, per group, a matrix product whose operands are read straight from the tensors, taps
-// outside the input reading zero, so no im2col buffer is built. One tiled kernel (64x64 output
-// tiles, 16-deep K slices staged in shared memory, a 4x4 register block per thread) runs all
-// three through a Map that says where operand elements live:
+// outside the input reading zero, so no im2col buffer is built. The shared tiled product (Note
+// [CUDA GEMM tiling] in cuda/tiled_gemm.cuh, the GEMM's kernel) runs all three through a Map
+// that says where operand elements live:
 //   forward:   M = (n, oh, ow), N = o in group, K = (ci, kh, kw)
 //   transpose: M = (n, h, w),   N = ci,         K = (o in group, kh, kw): the output position
 //              gathers the (p, q) that reach it, so no two threads write one element
 //   weight:    M = o in group,  N = (ci, kh, kw), K = (n, oh, ow)
 // Depthwise convs (one input channel per group) have direct kernels instead (cuda/depthwise.cu).
 #include "cpu/conv_kernels.h"
-#include "cuda/check.cuh"
 #include "cuda/runtime.h"
+#include "cuda/tiled_gemm.cuh"
 
 namespace nd::cuda {
 namespace {
 
 using cpu::ConvGeom;
-
-constexpr int kTileM = 64, kTileN = 64, kTileK = 16, kThreads = 256;
 
 // The input row (or column) tap i of output position p reads, as in the CPU kernels.
 __device__ __forceinline__ int64_t tap(int64_t p, int64_t i, int64_t s, int64_t pad, int64_t d) {
@@ -30,6 +28,9 @@ template <typename T> struct ForwardMap {
   const T* w;
   const T* bias;
   T* y;
+  // Neighbouring m are neighbouring output columns (x reads along a row); w rows run along k.
+  __device__ bool a_k_fast() const { return false; }
+  __device__ bool b_k_fast() const { return true; }
   __device__ T a(int64_t grp, int64_t m, int64_t k) const {  // x at (n, p, q) tap (ci, i, j)
     const int64_t cg = g.c / g.groups;
     const int64_t q = m % g.ow, p = (m / g.ow) % g.oh, n = m / (g.ow * g.oh);
@@ -55,6 +56,9 @@ template <typename T> struct TransposeMap {
   const T* w;
   const T* bias;
   T* x;
+  // Neighbouring m are neighbouring input columns; w runs along k's (kh, kw) unless 1x1.
+  __device__ bool a_k_fast() const { return false; }
+  __device__ bool b_k_fast() const { return g.kh * g.kw > 1; }
   // y at the (p, q) whose tap (i, j) lands on (hh, ww), or zero when none does.
   __device__ T a(int64_t grp, int64_t m, int64_t k) const {
     const int64_t og = g.o / g.groups;
@@ -83,6 +87,9 @@ template <typename T> struct WeightMap {
   const T* x;
   const T* y;
   T* w;
+  // k = (n, p, q) walks along rows of both y and x.
+  __device__ bool a_k_fast() const { return true; }
+  __device__ bool b_k_fast() const { return true; }
   __device__ T a(int64_t grp, int64_t o, int64_t k) const {  // y[n, o, p, q], k = (n, p, q)
     const int64_t og = g.o / g.groups, ohw = g.oh * g.ow;
     const int64_t pq = k % ohw, n = k / ohw;
@@ -102,57 +109,11 @@ template <typename T> struct WeightMap {
   }
 };
 
-// C (M x N) = A (M x K) * B (K x N) for group blockIdx.z; block (x, y) owns the output tile
-// (x * 64.., y * 64..). Each K slice: the 256 threads stage 64x16 of A and 16x64 of B (4 each,
-// zeros past the edges), synchronize, accumulate their 4x4 block, synchronize again.
-template <typename T, typename Map> __global__ void __launch_bounds__(kThreads)
-implicit_gemm(const Map map, int64_t M, int64_t N, int64_t K) {
-  __shared__ T As[kTileK][kTileM];
-  __shared__ T Bs[kTileK][kTileN];
-  const int64_t grp = blockIdx.z, m0 = int64_t(blockIdx.x) * kTileM, n0 = int64_t(blockIdx.y) * kTileN;
-  const int t = threadIdx.x, tm = (t / 16) * 4, tn = (t % 16) * 4;
-  T acc[4][4] = {};
-  for (int64_t k0 = 0; k0 < K; k0 += kTileK) {
-#pragma unroll
-    for (int r = 0; r < 4; ++r) {
-      const int e = t + r * kThreads;
-      const int am = e % kTileM, ak = e / kTileM;  // neighbouring threads: neighbouring rows of A
-      const int64_t m = m0 + am, ka = k0 + ak;
-      As[ak][am] = m < M && ka < K ? map.a(grp, m, ka) : T(0);
-      const int bn = e % kTileN, bk = e / kTileN;
-      const int64_t n = n0 + bn, kb = k0 + bk;
-      Bs[bk][bn] = n < N && kb < K ? map.b(grp, kb, n) : T(0);
-    }
-    __syncthreads();
-#pragma unroll
-    for (int kk = 0; kk < kTileK; ++kk) {
-      T a[4], b[4];
-#pragma unroll
-      for (int r = 0; r < 4; ++r) a[r] = As[kk][tm + r];
-#pragma unroll
-      for (int c = 0; c < 4; ++c) b[c] = Bs[kk][tn + c];
-#pragma unroll
-      for (int r = 0; r < 4; ++r)
-#pragma unroll
-        for (int c = 0; c < 4; ++c) acc[r][c] += a[r] * b[c];
-    }
-    __syncthreads();  // the tiles are overwritten by the next slice
-  }
-#pragma unroll
-  for (int r = 0; r < 4; ++r)
-#pragma unroll
-    for (int c = 0; c < 4; ++c) {
-      const int64_t m = m0 + tm + r, n = n0 + tn + c;
-      if (m < M && n < N) map.store(grp, m, n, acc[r][c]);
-    }
-}
-
+// One group per problem of the shared tiled product (its grid-stride loops cover any size).
+// Convolutions stay float32 even with matmul TF32 allowed (PyTorch ties them to a separate
+// cuDNN flag this backend has no counterpart of).
 template <typename T, typename Map> void run(const Map& map, int64_t groups, int64_t M, int64_t N, int64_t K) {
-  const int64_t tiles_m = (M + kTileM - 1) / kTileM, tiles_n = (N + kTileN - 1) / kTileN;
-  ND_CHECK(tiles_n <= 65535 && groups <= 65535, Error, "[conv2d] a convolution with ", groups, " groups of ", N,
-           " channels is too large for the CUDA kernel's grid");
-  implicit_gemm<T, Map><<<dim3(unsigned(tiles_m), unsigned(tiles_n), unsigned(groups)), kThreads>>>(map, M, N, K);
-  ND_CUDA_CHECK_LAUNCH(implicit_gemm);
+  tiled::launch<T>(map, groups, M, N, K, false);
 }
 
 template <typename T> void forward_typed(const ConvGeom& g, const void* x, const void* w, const void* bias, void* y) {

@@ -127,6 +127,8 @@ void register_conv_kernels();
 void register_resample_kernels();
 void register_embedding_kernels();
 void register_depthwise_kernels();
+void register_rnn_kernels();
+void register_scan_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -144,6 +146,8 @@ void register_kernels() {
   register_resample_kernels();
   register_embedding_kernels();
   register_depthwise_kernels();
+  register_rnn_kernels();
+  register_scan_kernels();
 }
 
 void check_device(Device device, const char* op) {

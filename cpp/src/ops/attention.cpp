@@ -5,6 +5,7 @@
 
 #include "core/shape.h"
 #include "cpu/activation_kernels.h"
+#include "ops/iter.h"
 #include "nativedl/nativedl.h"
 
 namespace nd {
@@ -32,6 +33,11 @@ void check_attention_args(const Tensor& q, const Tensor& k, const Tensor& v, con
              dtype_name(q.dtype()), ", got ", dtype_name(mask.dtype()));
 }
 
+// The positions above the diagonal (the future), on the queries' device.
+Tensor causal_mask(int64_t L, int64_t S, Device device) {
+  return triu(ones({L, S}, TensorOptions(DType::Bool).with_device(device)), 1);
+}
+
 }  // namespace
 
 std::vector<Tensor> attention_with_weights(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask,
@@ -49,7 +55,7 @@ std::vector<Tensor> attention_with_weights(const Tensor& q, const Tensor& k, con
     return !grad && core::broadcast_shapes(scores.shape(), m.shape(), op) == scores.shape();
   };
   Tensor drop;  // positions that take no part, as a bool mask
-  if (is_causal) drop = triu(ones({L, S}, DType::Bool), 1);
+  if (is_causal) drop = causal_mask(L, S, q.device());
   if (mask.defined()) {
     if (mask.dtype() == DType::Bool) {
       drop = logical_not(mask);
@@ -69,15 +75,15 @@ std::vector<Tensor> attention_with_weights(const Tensor& q, const Tensor& k, con
 
 namespace {
 
-// Softmax over the last dim of a fresh contiguous tensor, in place (the row kernel reads
-// each element before writing it).
+// Softmax over the last dim of a fresh contiguous tensor, in place on its device (the row
+// kernels read each element before writing it).
 void softmax_last_dim_inplace(Tensor& t) {
   cpu::SoftmaxArgs a;
   a.dtype = t.dtype();
   a.len = t.shape().back();
   a.outer = a.len == 0 ? 0 : t.numel() / a.len;
-  a.x = a.out = t.data_ptr();
-  cpu::select(cpu::softmax_forward_stub)(a);
+  a.x = a.out = t.device_data_ptr();
+  ops::launch_on(t.device(), "scaled_dot_product_attention", cpu::softmax_forward_stub, a);
 }
 
 // The fused path handles masks that broadcast to the score matrix (not the other way round).
@@ -104,7 +110,7 @@ Tensor scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tens
     NoGradGuard no_grad;
     probs = contiguous(matmul(q * Scalar(s), mT(k)));
     const int64_t L = q.shape()[size_t(q.dim() - 2)], S = k.shape()[size_t(k.dim() - 2)];
-    if (is_causal) masked_fill_(probs, triu(ones({L, S}, DType::Bool), 1), Scalar(-INFINITY));
+    if (is_causal) masked_fill_(probs, causal_mask(L, S, q.device()), Scalar(-INFINITY));
     if (mask.defined()) {
       if (mask.dtype() == DType::Bool) masked_fill_(probs, logical_not(mask), Scalar(-INFINITY));
       else add_(probs, mask);

@@ -168,8 +168,6 @@ Tensor embedding(const Tensor& weight, const Tensor& indices, std::optional<int6
 Tensor& embedding_renorm_(Tensor& weight, const Tensor& indices, double max_norm, double norm_type) {
   const char* op = "embedding_renorm_";
   check_weight(weight, op);
-  ND_CHECK(weight.device().type == DeviceType::CPU, Error, "[", op, "] not implemented for CUDA tensors (weight on ",
-           weight.device().str(), ")");
   ND_CHECK(max_norm >= 0, ValueError, "[", op, "] max_norm must be >= 0, got ", max_norm);
   const int64_t N = weight.shape()[0];
   const Tensor idx = checked_indices(indices, N, op);
@@ -195,8 +193,6 @@ Tensor embedding_bag(const Tensor& weight, const Tensor& input, const Tensor& of
                      const Tensor& per_sample_weights, bool include_last_offset, std::optional<int64_t> padding_idx) {
   const char* op = "embedding_bag";
   check_weight(weight, op);
-  ND_CHECK(weight.device().type == DeviceType::CPU, Error, "[", op, "] not implemented for CUDA tensors (weight on ",
-           weight.device().str(), ")");
   ND_CHECK(mode == "sum" || mode == "mean", ValueError, "[", op, "] mode must be 'sum' or 'mean', got '", mode, "'");
   ND_CHECK(input.dim() == 1 || input.dim() == 2, ValueError, "[", op, "] input must be 1-d (with offsets) or 2-d ",
            "(bags, indices per bag), got ", shape_str(input.shape()));
@@ -232,7 +228,11 @@ Tensor embedding_bag(const Tensor& weight, const Tensor& input, const Tensor& of
       ND_CHECK(no == 0 || o[no - 1] == n, ValueError, "[", op, "] with include_last_offset the last offset must be ",
                n, ", got ", o[no - 1]);
   }
-  Tensor emb = reshape(embedding(weight, idx, pad, false), {n, D});
+  // The indices and bags are host bookkeeping; the rows, sums and counts live with the weight
+  // (index_add reads its host index as offsets on the weight's device).
+  const TensorOptions on_w = TensorOptions(weight.dtype()).with_device(weight.device());
+  const Tensor idx_w = to_device(idx, weight.device());
+  Tensor emb = reshape(embedding(weight, idx_w, pad, false), {n, D});
   if (per_sample_weights.defined()) {
     ND_CHECK(mode == "sum", ValueError, "[", op, "] per_sample_weights are only supported with mode='sum', got '",
              mode, "'");
@@ -242,16 +242,16 @@ Tensor embedding_bag(const Tensor& weight, const Tensor& input, const Tensor& of
   }
   Tensor keep;
   if (pad) {
-    keep = to_dtype(ne(idx, Scalar(*pad)), weight.dtype());
+    keep = to_dtype(ne(idx_w, Scalar(*pad)), weight.dtype());
     emb = emb * unsqueeze(keep, 1);
   }
-  Tensor out = index_add(zeros({B, D}, weight.dtype()), 0, bag, emb);
+  Tensor out = index_add(zeros({B, D}, on_w), 0, bag, emb);
   if (mode == "mean") {
     Tensor counts;
     {
       NoGradGuard no_grad;  // counts need no gradient
-      const Tensor one = keep.defined() ? keep : ones({n}, weight.dtype());
-      counts = clamp(index_add(zeros({B}, weight.dtype()), 0, bag, one), Scalar(1.0), std::nullopt);
+      const Tensor one = keep.defined() ? keep : ones({n}, on_w);
+      counts = clamp(index_add(zeros({B}, on_w), 0, bag, one), Scalar(1.0), std::nullopt);
     }
     out = out / unsqueeze(counts, 1);
   }

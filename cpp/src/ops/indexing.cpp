@@ -30,9 +30,10 @@ void check_int_index(const Tensor& idx, const char* op, const char* what) {
 
 // idx as a contiguous int64 tensor, negatives wrapped where allowed; raises IndexError on an
 // entry outside the dim before anything is written.
-Tensor checked_index(const Tensor& idx_in, int64_t size, const char* op, int64_t dim, bool allow_negative) {
+// The index checked (on the host) and wrapped into [0, size), as int64 on `to`.
+Tensor checked_index(const Tensor& idx_in, int64_t size, const char* op, int64_t dim, bool allow_negative, Device to) {
   NoGradGuard no_grad;
-  const Tensor idx = to_device(idx_in, Device{});  // checked on the host; a device index goes back after
+  const Tensor idx = to_device(idx_in, Device{});
   Tensor out = idx.dtype() == DType::Int64 ? clone(idx) : to_dtype(idx, DType::Int64);
   int64_t* p = out.data<int64_t>();
   const int64_t lo = allow_negative ? -size : 0;
@@ -41,7 +42,7 @@ Tensor checked_index(const Tensor& idx_in, int64_t size, const char* op, int64_t
              dim, " with size ", size);
     if (p[i] < 0) p[i] += size;
   }
-  return to_device(out, idx_in.device());
+  return to_device(out, to);
 }
 
 // The indexed dims of x, the broadcast index shape and the element offsets of each index
@@ -70,7 +71,8 @@ IndexList expand_masks(const Tensor& x, const IndexList& indices, const char* op
       ND_CHECK(ix->shape()[size_t(k)] == x.shape()[size_t(p + k)], IndexError, "[", op, "] the shape of the mask ",
                shape_str(ix->shape()), " at index ", i, " does not match the shape of the indexed tensor ",
                shape_str(x.shape()), " starting at dim ", p);
-    for (const Tensor& c : nonzero_tuple(*ix)) out.push_back(c);
+    // The positions of a mask are found on the host (they become host offsets anyway).
+    for (const Tensor& c : nonzero_tuple(to_device(*ix, Device{}))) out.push_back(c);
   }
   ND_CHECK(int64_t(out.size()) <= x.dim(), IndexError, "[", op, "] too many indices for tensor of dimension ",
            x.dim(), " (shape ", shape_str(x.shape()), ")");
@@ -89,10 +91,13 @@ Plan make_plan(const Tensor& x, const IndexList& indices, const char* op) {
   const bool adjacent = p.dims.back() - p.dims.front() + 1 == int64_t(p.dims.size());
   p.before = adjacent ? p.dims.front() : 0;
   NoGradGuard no_grad;
+  // Offsets are summed on the host and live with x, whose kernels read them (an index may be
+  // on the CPU for a CUDA x, as in PyTorch).
   Tensor off = zeros(p.bshape, DType::Int64);
   for (int64_t d : p.dims)
-    off = add(off, mul(checked_index(*idx[size_t(d)], x.shape()[size_t(d)], op, d, true), Scalar(x.stride(d))));
-  p.offsets = contiguous(off);
+    off = add(off, mul(checked_index(*idx[size_t(d)], x.shape()[size_t(d)], op, d, true, Device{}),
+                       Scalar(x.stride(d))));
+  p.offsets = to_device(contiguous(off), x.device());
   return p;
 }
 
@@ -116,7 +121,8 @@ Shape result_shape(const Tensor& x, const Plan& p) {
 cpu::IndexIter make_index_iter(const Tensor& x, const Plan& p, const Tensor& dense, const char* op) {
   cpu::IndexIter it;
   it.n = shape_numel(p.bshape);
-  it.offsets = p.offsets.data<int64_t>();
+  ops::common_device(op, {&x, &dense});
+  it.offsets = static_cast<const int64_t*>(p.offsets.device_data_ptr());
   const int64_t nb = int64_t(p.bshape.size());
   it.dense_stride_n = nb > 0 ? dense.stride(p.before + nb - 1) : 0;
   const std::vector<int64_t> rest = rest_dims(x, p);
@@ -141,8 +147,8 @@ cpu::IndexIter make_index_iter(const Tensor& x, const Plan& p, const Tensor& den
     it.dense_strides[it.ndim] = sd;
     ++it.ndim;
   }
-  it.indexed = static_cast<char*>(x.data_ptr());
-  it.dense = static_cast<char*>(dense.data_ptr());
+  it.indexed = static_cast<char*>(x.device_data_ptr());
+  it.dense = static_cast<char*>(dense.device_data_ptr());
   it.dtype = x.dtype();
   return it;
 }
@@ -163,7 +169,7 @@ Tensor dense_values(const Tensor& x, const Plan& p, const Tensor& values, const 
            "] shape mismatch: value tensor of shape ", shape_str(values.shape()),
            " cannot be broadcast to indexing result of shape ", shape_str(rshape));
   NoGradGuard no_grad;
-  Tensor v = expand(to_dtype(values, x.dtype()), rshape);
+  Tensor v = expand(to_dtype(ops::scalar_to_device(values, x.device()), x.dtype()), rshape);
   // A copy when the layout isn't collapsible or the values alias the destination.
   return clone(v);
 }
@@ -171,7 +177,7 @@ Tensor dense_values(const Tensor& x, const Plan& p, const Tensor& values, const 
 void scatter_plan(Tensor& x, const Plan& p, const Tensor& values, bool accumulate, const char* op) {
   const Tensor dense = dense_values(x, p, values, op);
   if (dense.numel() == 0) return;
-  cpu::select(cpu::index_scatter_stub)(make_index_iter(x, p, dense, op), accumulate);
+  ops::launch_on(x.device(), op, cpu::index_scatter_stub, make_index_iter(x, p, dense, op), accumulate);
 }
 
 void clear_history(const Tensor& x) { autograd::rebase_history(x, x.detach()); }
@@ -180,12 +186,13 @@ void clear_history(const Tensor& x) { autograd::rebase_history(x, x.detach()); }
 
 Tensor index(const Tensor& x, const IndexList& indices) {
   const Plan p = make_plan(x, indices, "index");
-  Tensor out = empty(result_shape(x, p), x.dtype());
-  if (out.numel() > 0) cpu::select(cpu::index_gather_stub)(make_index_iter(x, p, out, "index"));
+  Tensor out = empty(result_shape(x, p), TensorOptions(x.dtype()).with_device(x.device()));
+  if (out.numel() > 0) ops::launch_on(x.device(), "index", cpu::index_gather_stub, make_index_iter(x, p, out, "index"));
   if (is_floating(x.dtype())) {
     const Shape shape = x.shape();
     record("IndexBackward0", {x}, {out}, [shape, indices](const TensorList& g) {
-      return TensorList{index_put(zeros(shape, g[0].dtype()), indices, g[0], true)};
+      const Tensor base = zeros(shape, TensorOptions(g[0].dtype()).with_device(g[0].device()));
+      return TensorList{index_put(base, indices, g[0], true)};
     });
   }
   return out;
@@ -234,7 +241,8 @@ Plan select_plan(const Tensor& x, int64_t d, const Tensor& index, const char* op
   p.bshape = {index.numel()};
   p.before = d;
   NoGradGuard no_grad;
-  p.offsets = mul(checked_index(reshape(index, {-1}), x.shape()[size_t(d)], op, d, false), Scalar(x.stride(d)));
+  p.offsets = to_device(mul(checked_index(reshape(index, {-1}), x.shape()[size_t(d)], op, d, false, Device{}),
+                            Scalar(x.stride(d))), x.device());
   return p;
 }
 
@@ -244,12 +252,14 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   ND_CHECK(x.dim() > 0, IndexError, "[index_select] input must have at least 1 dim");
   const int64_t d = core::wrap_dim(dim, x.dim(), "index_select");
   const Plan p = select_plan(x, d, index, "index_select");
-  Tensor out = empty(result_shape(x, p), x.dtype());
-  if (out.numel() > 0) cpu::select(cpu::index_gather_stub)(make_index_iter(x, p, out, "index_select"));
+  Tensor out = empty(result_shape(x, p), TensorOptions(x.dtype()).with_device(x.device()));
+  if (out.numel() > 0)
+    ops::launch_on(x.device(), "index_select", cpu::index_gather_stub, make_index_iter(x, p, out, "index_select"));
   if (is_floating(x.dtype())) {
     const Shape shape = x.shape();
     record("IndexSelectBackward0", {x}, {out}, [shape, d, index](const TensorList& g) {
-      return TensorList{index_add(zeros(shape, g[0].dtype()), d, index, g[0])};
+      const Tensor base = zeros(shape, TensorOptions(g[0].dtype()).with_device(g[0].device()));
+      return TensorList{index_add(base, d, index, g[0])};
     });
   }
   return out;
@@ -319,7 +329,7 @@ DimIndex dim_index(const Tensor& x, int64_t dim, const Tensor& index, const Tens
   }
   r.size = x.dim() > 0 ? x.shape()[size_t(r.d)] : 1;
   r.stride = x.dim() > 0 ? x.strides()[size_t(r.d)] : 0;
-  r.index = checked_index(index, r.size, op, r.d, false);
+  r.index = checked_index(index, r.size, op, r.d, false, index.device());
   return r;
 }
 
@@ -470,12 +480,14 @@ Tensor masked_select(const Tensor& x, const Tensor& mask) {
 
 Tensor nonzero(const Tensor& x) {
   NoGradGuard no_grad;
-  const Tensor mask = contiguous(ne(x, Scalar(0)));
+  // The mask is compared on x's device and compacted on the host (the result's size must be
+  // known there anyway); the coordinates go back to x's device.
+  const Tensor mask = contiguous(to_device(ne(x, Scalar(0)), Device{}));
   const int64_t count = sum(mask).item<int64_t>();
   Tensor out = empty({count, x.dim()}, DType::Int64);
   ND_CHECK(x.dim() <= cpu::kMaxDims, ValueError, "[nonzero] too many dims: ", x.dim());
   if (count > 0) cpu::select(cpu::nonzero_stub)(mask.data<bool>(), x.shape().data(), int(x.dim()), out.data<int64_t>());
-  return out;
+  return to_device(out, x.device());
 }
 
 std::vector<Tensor> nonzero_tuple(const Tensor& x) {

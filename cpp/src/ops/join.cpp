@@ -6,6 +6,7 @@
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "nativedl/nativedl.h"
+#include "ops/iter.h"
 
 namespace nd {
 
@@ -37,7 +38,9 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
              shape_str(t.shape()));
     shape[size_t(d)] += t.shape()[size_t(d)];
   }
-  Tensor out = empty(shape, dtype);
+  // The parts are copied in below, and copy_ crosses devices: check first that they share one.
+  for (const Tensor& t : tensors) ops::common_device("cat", {ref, &t});
+  Tensor out = empty(shape, TensorOptions(dtype).with_device(ref->device()));
   std::vector<int64_t> starts;
   {
     NoGradGuard no_grad;
@@ -224,7 +227,8 @@ Tensor constant_pad(const Tensor& x, const std::vector<int64_t>& p, double value
     dst_start[i] = std::max<int64_t>(l, 0);
     len[i] = std::max<int64_t>(0, n - src_start[i] - std::max<int64_t>(-r, 0));
   }
-  Tensor out = full(shape, is_floating(x.dtype()) ? Scalar(value) : Scalar(int64_t(value)), x.dtype());
+  Tensor out = full(shape, is_floating(x.dtype()) ? Scalar(value) : Scalar(int64_t(value)),
+                    TensorOptions(x.dtype()).with_device(x.device()));
   {
     NoGradGuard no_grad;
     Tensor dst = out, src = x;
@@ -269,8 +273,9 @@ Tensor triangle(const Tensor& x, int64_t diagonal, bool lower, const char* op) {
   Tensor keep;
   {
     NoGradGuard no_grad;
-    const Tensor rows = reshape(arange(Scalar(int64_t(0)), Scalar(n), Scalar(int64_t(1)), DType::Int64), {n, 1});
-    const Tensor cols = arange(Scalar(int64_t(0)), Scalar(m), Scalar(int64_t(1)), DType::Int64);
+    const TensorOptions on_x = TensorOptions(DType::Int64).with_device(x.device());
+    const Tensor rows = reshape(arange(Scalar(int64_t(0)), Scalar(n), Scalar(int64_t(1)), on_x), {n, 1});
+    const Tensor cols = arange(Scalar(int64_t(0)), Scalar(m), Scalar(int64_t(1)), on_x);
     const Tensor diff = sub(cols, rows);
     keep = lower ? le(diff, Scalar(diagonal)) : ge(diff, Scalar(diagonal));
   }

@@ -3,6 +3,7 @@
 // compositions of views with mm/bmm, so their gradients come from those pieces: a broadcast
 // batch dim is an expand, whose backward is sum_to.
 #include <algorithm>
+#include <atomic>
 #include <string>
 
 #include "autograd/meta.h"
@@ -12,6 +13,13 @@
 #include "ops/iter.h"
 
 namespace nd {
+
+namespace {
+std::atomic<bool> g_cuda_matmul_allow_tf32{false};
+}  // namespace
+
+void set_cuda_matmul_allow_tf32(bool allow) { g_cuda_matmul_allow_tf32.store(allow); }
+bool cuda_matmul_allow_tf32() { return g_cuda_matmul_allow_tf32.load(); }
 
 namespace cpu {
 
@@ -93,6 +101,7 @@ Tensor gemm_forward(const Tensor& a, const Tensor& b, const Tensor& input, Scala
   g.a = a.device_data_ptr(), g.a_bs = a.stride(0), g.a_rs = a.stride(1), g.a_cs = a.stride(2);
   g.b = b.device_data_ptr(), g.b_bs = b.stride(0), g.b_rs = b.stride(1), g.b_cs = b.stride(2);
   g.c = out.device_data_ptr(), g.c_bs = m * n, g.c_rs = n, g.c_cs = 1;
+  g.allow_tf32 = cuda_matmul_allow_tf32();
   if (out.numel() > 0) ops::launch_on(device, "matmul", cpu::gemm_stub, g);
   return out;
 }

@@ -269,15 +269,15 @@ Tensor scan(const Tensor& x_in, int64_t dim, cpu::ScanKind kind, bool reverse) {
   {
     NoGradGuard no_grad;
     const Tensor x = contiguous(x_in);
-    out = empty(x.shape(), x.dtype());
+    out = empty(x.shape(), like(x, x.dtype()));
     cpu::ScanArgs a;
-    a.in = x.data_ptr();
-    a.out = out.data_ptr();
+    a.in = x.device_data_ptr();
+    a.out = out.device_data_ptr();
     a.dtype = x.dtype();
     a.reverse = reverse;
     a.len = 1;
     for (int64_t i = 0; i < x.dim(); ++i) (i < d ? a.outer : (i == d ? a.len : a.inner)) *= x.shape()[size_t(i)];
-    if (x.numel() > 0) cpu::select(cpu::scan_stub)(a, kind);
+    if (x.numel() > 0) ops::launch_on(x.device(), op, cpu::scan_stub, a, kind);
   }
   if (is_floating(out.dtype()) && autograd::any_requires_grad({&x_in})) {
     if (kind == cpu::ScanKind::Sum) {
@@ -438,7 +438,7 @@ Tensor logsumexp(const Tensor& x_in, const std::vector<int64_t>& dims, bool keep
   {
     NoGradGuard no_grad;
     if (reduced_count(x, mask) == 0) {
-      out = full(out_shape, Scalar(-INFINITY), TensorOptions(x.dtype()));
+      out = full(out_shape, Scalar(-INFINITY), like(x, x.dtype()));
     } else {
       // Subtracting the maximum keeps exp() in range; an infinite maximum is replaced by 0 so
       // a row of -inf gives -inf (not NaN) and a +inf gives +inf.

@@ -10,13 +10,12 @@
 // then whole-sequence GEMMs: dW_ih = dGi^T X, dX = dGi W_ih, dW_hh from dGh and the states
 // shifted by one step, dW_hr = G^T R. The node's backward is not made of ops, so it is
 // first-order: under create_graph it raises; the cells are differentiable to any order.
-#include <cstring>
-
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "cpu/gemm.h"
 #include "cpu/rnn_kernels.h"
 #include "nativedl/nativedl.h"
+#include "ops/iter.h"
 
 namespace nd {
 
@@ -48,16 +47,25 @@ RnnMode parse_mode(const std::string& s) {
   throw ValueError("[rnn] mode must be 'RNN_TANH', 'RNN_RELU', 'LSTM' or 'GRU', got '" + s + "'");
 }
 
-// Element `elems` of a contiguous tensor's buffer.
+// Element `elems` of a contiguous tensor's buffer, in its device's memory (the sequence loop
+// below hands these to the kernels of that device only).
 void* at(const Tensor& t, int64_t elems) {
-  return static_cast<char*>(t.data_ptr()) + elems * int64_t(t.element_size());
+  return static_cast<char*>(t.device_data_ptr()) + elems * int64_t(t.element_size());
 }
 
-// c = op(a) op(b) (+ c when accumulate) on row-major raw buffers.
-void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const void* b,
-          int64_t ldb, bool accumulate, void* c, int64_t ldc) {
+// c = op(a) op(b) (+ c when accumulate) on row-major raw buffers of `device`.
+void gemm(Device device, DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda,
+          const void* b, int64_t ldb, bool accumulate, void* c, int64_t ldc) {
   if (m == 0 || n == 0) return;
-  if (dt == DType::Float32)
+  if (device.type == DeviceType::CUDA) {
+    cpu::GemmArgs g;
+    g.dtype = dt, g.m = m, g.n = n, g.k = k, g.alpha = 1.0, g.beta = accumulate ? 1.0 : 0.0;
+    g.a = a, g.a_rs = ta ? 1 : lda, g.a_cs = ta ? lda : 1;
+    g.b = b, g.b_rs = tb ? 1 : ldb, g.b_cs = tb ? ldb : 1;
+    g.c = c, g.c_rs = ldc, g.c_cs = 1;
+    g.allow_tf32 = cuda_matmul_allow_tf32();
+    ops::launch_on(device, "rnn", cpu::gemm_stub, g);
+  } else if (dt == DType::Float32)
     cpu::sgemm(ta, tb, m, n, k, 1.0f, static_cast<const float*>(a), lda, static_cast<const float*>(b), ldb,
                accumulate ? 1.0f : 0.0f, static_cast<float*>(c), ldc);
   else
@@ -65,24 +73,42 @@ void gemm(DType dt, bool ta, bool tb, int64_t m, int64_t n, int64_t k, const voi
                accumulate ? 1.0 : 0.0, static_cast<double*>(c), ldc);
 }
 
-// op(B) (k x n) packed once for gemm_prepacked: the per-step products of a sequence reuse
-// their weights T times (Note [Prepacked B] in cpu/kernels/gemm.cpp).
-Tensor pack_b(DType dt, bool tb, int64_t k, int64_t n, const void* b, int64_t ldb) {
-  Tensor out = empty({cpu::select(cpu::gemm_packed_b_size_stub)(dt, k, n)}, dt);
+// The B operand op(B) (k x n) of a sequence's per-step products, which reuse it T times. On
+// the CPU it is packed once (Note [Prepacked B] in cpu/kernels/gemm.cpp); the CUDA GEMM reads
+// the weight in place.
+struct StepB {
+  Device device;
+  DType dtype;
+  bool tb;
+  int64_t k, n, ldb;
+  const void* b;
+  Tensor packed;  // CPU only
+};
+
+StepB step_b(Device device, DType dt, bool tb, int64_t k, int64_t n, const void* b, int64_t ldb) {
+  StepB s{device, dt, tb, k, n, ldb, b, Tensor{}};
+  if (device.type == DeviceType::CUDA) return s;
+  s.packed = empty({cpu::select(cpu::gemm_packed_b_size_stub)(dt, k, n)}, dt);
   cpu::PackBArgs p;
-  p.dtype = dt, p.k = k, p.n = n, p.b = b, p.b_rs = tb ? 1 : ldb, p.b_cs = tb ? ldb : 1, p.out = out.data_ptr();
+  p.dtype = dt, p.k = k, p.n = n, p.b = b, p.b_rs = tb ? 1 : ldb, p.b_cs = tb ? ldb : 1, p.out = s.packed.data_ptr();
   cpu::select(cpu::gemm_pack_b_stub)(p);
-  return out;
+  return s;
 }
 
-// c = a (row-major) times B packed by pack_b (+ c when accumulate).
-void gemm_prepacked(DType dt, int64_t m, int64_t n, int64_t k, const void* a, int64_t lda, const Tensor& packed,
-                    bool accumulate, void* c, int64_t ldc) {
-  if (m == 0 || n == 0) return;
+// c (m x w.n) = a (row-major, m x w.k) op(B) (+ c when accumulate).
+void step_gemm(const StepB& w, int64_t m, const void* a, int64_t lda, bool accumulate, void* c, int64_t ldc) {
+  if (m == 0 || w.n == 0) return;
+  if (!w.packed.defined()) return gemm(w.device, w.dtype, false, w.tb, m, w.n, w.k, a, lda, w.b, w.ldb, accumulate,
+                                       c, ldc);
   cpu::GemmArgs g;
-  g.dtype = dt, g.m = m, g.n = n, g.k = k, g.alpha = 1.0, g.beta = accumulate ? 1.0 : 0.0;
-  g.a = a, g.a_rs = lda, g.a_cs = 1, g.b = packed.data_ptr(), g.c = c, g.c_rs = ldc, g.c_cs = 1;
+  g.dtype = w.dtype, g.m = m, g.n = w.n, g.k = w.k, g.alpha = 1.0, g.beta = accumulate ? 1.0 : 0.0;
+  g.a = a, g.a_rs = lda, g.a_cs = 1, g.b = w.packed.data_ptr(), g.c = c, g.c_rs = ldc, g.c_cs = 1;
   cpu::select(cpu::gemm_prepacked_stub)(g);
+}
+
+// The sequence lengths as the gate kernels read them: in the memory of the layer's device.
+const int64_t* lengths_ptr(const Tensor& lengths) {
+  return lengths.defined() ? static_cast<const int64_t*>(lengths.device_data_ptr()) : nullptr;
 }
 
 Tensor opt_contiguous(const Tensor& t) { return t.defined() ? contiguous(t) : t; }
@@ -119,13 +145,17 @@ TensorList cell_gates(RnnMode mode, const Tensor& gi, const Tensor& gh, const Te
   const bool lstm = mode == RnnMode::Lstm, gru = mode == RnnMode::Gru;
   const int64_t B = gi.shape()[0], H = gi.shape()[1] / cpu::rnn_gate_count(mode);
   const DType dt = gi.dtype();
-  Tensor h = empty({B, H}, dt), c = lstm ? empty({B, H}, dt) : Tensor{};
-  Tensor gates = (lstm || gru) ? empty({B, 4 * H}, dt) : Tensor{};
+  const std::string op = std::string(mode_name(mode)) + "_cell";
+  const Device device = ops::common_device(op.c_str(), {&gi, &gh, &hx, &cx});
+  const TensorOptions opts = TensorOptions(dt).with_device(device);
+  Tensor h = empty({B, H}, opts), c = lstm ? empty({B, H}, opts) : Tensor{};
+  Tensor gates = (lstm || gru) ? empty({B, 4 * H}, opts) : Tensor{};
   cpu::RnnStepArgs a{mode, dt, B, H, H, false, nullptr, 0};
   if (B > 0 && H > 0)
-    cpu::select(cpu::rnn_forward_stub)(a, gi.data_ptr(), gh.data_ptr(), gru ? hx.data_ptr() : nullptr,
-                                       lstm ? cx.data_ptr() : nullptr, gates.defined() ? gates.data_ptr() : nullptr,
-                                       h.data_ptr(), lstm ? c.data_ptr() : nullptr, nullptr);
+    ops::launch_on(device, op.c_str(), cpu::rnn_forward_stub, a, gi.device_data_ptr(), gh.device_data_ptr(),
+                   gru ? hx.device_data_ptr() : nullptr, lstm ? cx.device_data_ptr() : nullptr,
+                   gates.defined() ? gates.device_data_ptr() : nullptr, h.device_data_ptr(),
+                   lstm ? c.device_data_ptr() : nullptr, nullptr);
   TensorList outs = lstm ? TensorList{h, c} : TensorList{h};
   const Tensor hx_in = gru ? hx : Tensor{}, cx_in = lstm ? cx : Tensor{};
   SavedTensor sgi(gi), sgh(gh), shx(hx_in), scx(cx_in), sh(h, 0), sc(c, 1);
@@ -146,15 +176,14 @@ TensorList cell_gates(RnnMode mode, const Tensor& gi, const Tensor& gh, const Te
     }
     const Tensor dh = contiguous(g[0]);
     Tensor dc = lstm ? clone(contiguous(g[1])) : Tensor{};
-    Tensor dgi = empty({B, cpu::rnn_gate_count(mode) * H}, dt), dgh = gru ? empty(dgi.shape(), dt) : dgi;
-    Tensor dhx = gru ? zeros({B, H}, dt) : Tensor{};
+    Tensor dgi = empty({B, cpu::rnn_gate_count(mode) * H}, opts), dgh = gru ? empty(dgi.shape(), opts) : dgi;
+    Tensor dhx = gru ? zeros({B, H}, opts) : Tensor{};
     const Tensor hn = sh.unpack(), cn = sc.defined() ? sc.unpack() : Tensor{};
+    auto ptr = [](const Tensor& t) { return t.defined() ? t.device_data_ptr() : nullptr; };
     if (B > 0 && H > 0)
-      cpu::select(cpu::rnn_backward_stub)(a, gates.defined() ? gates.data_ptr() : nullptr,
-                                          gru ? hx_s.data_ptr() : nullptr, lstm ? cx_s.data_ptr() : nullptr,
-                                          hn.data_ptr(), lstm ? cn.data_ptr() : nullptr, dh.data_ptr(),
-                                          dh.data_ptr(), lstm ? dc.data_ptr() : nullptr, dgi.data_ptr(),
-                                          gru ? dgh.data_ptr() : nullptr, gru ? dhx.data_ptr() : nullptr);
+      ops::launch_on(device, op.c_str(), cpu::rnn_backward_stub, a, ptr(gates), gru ? ptr(hx_s) : nullptr,
+                     lstm ? ptr(cx_s) : nullptr, ptr(hn), lstm ? ptr(cn) : nullptr, ptr(dh), ptr(dh),
+                     lstm ? ptr(dc) : nullptr, ptr(dgi), gru ? ptr(dgh) : nullptr, gru ? ptr(dhx) : nullptr);
     return {dgi, dgh, dhx, dc};
   });
   return outs;
@@ -198,8 +227,9 @@ TensorList cell(RnnMode mode, const Tensor& input, const Tensor& hx_in, const Te
   const std::string ctx = " (input " + shape_str(input.shape()) + ", hidden_size=" + std::to_string(H) + ")";
   if (hx_in.defined()) { check_float(hx_in, dt, op, "hx"); check_shape(hx_in, state, op, "hx", ctx); }
   if (cx_in.defined()) { check_float(cx_in, dt, op, "cx"); check_shape(cx_in, state, op, "cx", ctx); }
+  const TensorOptions on_x = TensorOptions(dt).with_device(x.device());
   auto batched = [&](const Tensor& s) {
-    return s.defined() ? contiguous(unbatched ? unsqueeze(s, 0) : s) : zeros({B, H}, dt);
+    return s.defined() ? contiguous(unbatched ? unsqueeze(s, 0) : s) : zeros({B, H}, on_x);
   };
   const Tensor hx = batched(hx_in), cx = lstm ? batched(cx_in) : Tensor{};
   const Tensor gi = contiguous(project(x, w_ih, b_ih)), gh = contiguous(project(hx, w_hh, b_hh));
@@ -242,10 +272,13 @@ TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, 
   const bool lstm = L.mode == RnnMode::Lstm, gru = L.mode == RnnMode::Gru;
   const int64_t T = L.T, B = L.B, H = L.H, P = L.P, GH = L.GH(), GS = L.GS(), TB = T * B;
   const DType dt = x.dtype();
+  const Device dev = x.device();
+  const TensorOptions opts = TensorOptions(dt).with_device(dev);
   // G: the gradient w.r.t. each step's state (Note [Recurrent sequence backward]).
-  Tensor G = empty({T, B, P}, dt);
+  Tensor G = empty({T, B, P}, opts);
   if (lengths.defined()) {
-    const Tensor valid = lt(unsqueeze(arange(0, T, 1, TensorOptions(DType::Int64)), 1), unsqueeze(lengths, 0));
+    const Tensor steps = arange(0, T, 1, TensorOptions(DType::Int64).with_device(dev));
+    const Tensor valid = lt(unsqueeze(steps, 1), unsqueeze(lengths, 0));
     copy_(G, where(unsqueeze(valid, 2), g[0], zeros({}, dt)));
   } else {
     copy_(G, g[0]);
@@ -253,45 +286,45 @@ TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, 
   Tensor last = select(G, 0, L.time(T - 1));
   add_(last, g[1]);
   Tensor dc = lstm ? clone(contiguous(g[2])) : Tensor{};
-  Tensor dgi = empty({T, B, GH}, dt), dgh = gru ? empty({T, B, GH}, dt) : dgi;
-  Tensor dh0 = zeros({B, P}, dt), dr = L.proj ? empty({B, H}, dt) : Tensor{};
-  cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, lengths.defined() ? lengths.data<int64_t>() : nullptr, 0};
-  const auto bwd = cpu::select(cpu::rnn_backward_stub);
-  const Tensor w_hh_p = pack_b(dt, false, GH, P, w.w_hh.data_ptr(), P);
-  const Tensor w_hr_p = L.proj ? pack_b(dt, false, P, H, w.w_hr.data_ptr(), H) : Tensor{};
+  Tensor dgi = empty({T, B, GH}, opts), dgh = gru ? empty({T, B, GH}, opts) : dgi;
+  Tensor dh0 = zeros({B, P}, opts), dr = L.proj ? empty({B, H}, opts) : Tensor{};
+  cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, lengths_ptr(lengths), 0};
+  const StepB w_hh_p = step_b(dev, dt, false, GH, P, at(w.w_hh, 0), P);
+  const StepB w_hr_p = L.proj ? step_b(dev, dt, false, P, H, at(w.w_hr, 0), H) : StepB{};
   for (int64_t s = T - 1; s >= 0; --s) {
     const int64_t t = L.time(s), tp = L.prev(t);
     void* dstate = at(G, t * B * P);
-    if (L.proj) gemm_prepacked(dt, B, H, P, dstate, P, w_hr_p, false, dr.data_ptr(), H);
-    const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
-    const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
-    void* dprev = s == 0 ? dh0.data_ptr() : at(G, tp * B * P);
+    if (L.proj) step_gemm(w_hr_p, B, dstate, P, false, at(dr, 0), H);
+    const void* hp = s == 0 ? at(h0, 0) : at(sv.hs, tp * B * P);
+    const void* cp = !lstm ? nullptr : s == 0 ? at(c0, 0) : at(sv.cs, tp * B * H);
+    void* dprev = s == 0 ? at(dh0, 0) : at(G, tp * B * P);
     a.t = t;
     if (B > 0 && H > 0)
-      bwd(a, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr, hp, cp, at(sv.hs, t * B * P),
-          lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? dr.data_ptr() : dstate, dstate,
-          lstm ? dc.data_ptr() : nullptr, at(dgi, t * B * GH), gru ? at(dgh, t * B * GH) : nullptr, dprev);
-    gemm_prepacked(dt, B, P, GH, at(dgh, t * B * GH), GH, w_hh_p, true, dprev, P);
+      ops::launch_on(dev, mode_name(L.mode), cpu::rnn_backward_stub, a,
+                     sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr, hp, cp, at(sv.hs, t * B * P),
+                     lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? at(dr, 0) : dstate, dstate,
+                     lstm ? at(dc, 0) : nullptr, at(dgi, t * B * GH), gru ? at(dgh, t * B * GH) : nullptr, dprev);
+    step_gemm(w_hh_p, B, at(dgh, t * B * GH), GH, true, dprev, P);
   }
   Tensor dx, dw_ih, dw_hh, dw_hr;
   if (need.dx) {
-    dx = empty({T, B, L.I}, dt);
-    gemm(dt, false, false, TB, L.I, GH, dgi.data_ptr(), GH, w.w_ih.data_ptr(), L.I, false, dx.data_ptr(), L.I);
+    dx = empty({T, B, L.I}, opts);
+    gemm(dev, dt, false, false, TB, L.I, GH, at(dgi, 0), GH, at(w.w_ih, 0), L.I, false, at(dx, 0), L.I);
   }
   if (need.dw_ih) {
-    dw_ih = empty({GH, L.I}, dt);
-    gemm(dt, true, false, GH, L.I, TB, dgi.data_ptr(), GH, x.data_ptr(), L.I, false, dw_ih.data_ptr(), L.I);
+    dw_ih = empty({GH, L.I}, opts);
+    gemm(dev, dt, true, false, GH, L.I, TB, at(dgi, 0), GH, at(x, 0), L.I, false, at(dw_ih, 0), L.I);
   }
   if (need.dw_hh) {
     // dW_hh = sum_t dGh[t]^T h_prev(t): the first step's h_prev is h0, the others are states.
-    dw_hh = empty({GH, P}, dt);
-    gemm(dt, true, false, GH, P, B, at(dgh, L.time(0) * B * GH), GH, h0.data_ptr(), P, false, dw_hh.data_ptr(), P);
-    gemm(dt, true, false, GH, P, (T - 1) * B, at(dgh, (L.reverse ? 0 : 1) * B * GH), GH,
-         at(sv.hs, (L.reverse ? 1 : 0) * B * P), P, true, dw_hh.data_ptr(), P);
+    dw_hh = empty({GH, P}, opts);
+    gemm(dev, dt, true, false, GH, P, B, at(dgh, L.time(0) * B * GH), GH, at(h0, 0), P, false, at(dw_hh, 0), P);
+    gemm(dev, dt, true, false, GH, P, (T - 1) * B, at(dgh, (L.reverse ? 0 : 1) * B * GH), GH,
+         at(sv.hs, (L.reverse ? 1 : 0) * B * P), P, true, at(dw_hh, 0), P);
   }
   if (L.proj && need.dw_hr) {
-    dw_hr = empty({P, H}, dt);
-    gemm(dt, true, false, P, H, TB, G.data_ptr(), P, sv.rs.data_ptr(), H, false, dw_hr.data_ptr(), H);
+    dw_hr = empty({P, H}, opts);
+    gemm(dev, dt, true, false, P, H, TB, at(G, 0), P, at(sv.rs, 0), H, false, at(dw_hr, 0), H);
   }
   Tensor db_ih, db_hh;
   if (w.b_ih.defined() && need.db) {
@@ -307,8 +340,10 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
   const bool lstm = L.mode == RnnMode::Lstm, gru = L.mode == RnnMode::Gru;
   const int64_t T = L.T, B = L.B, H = L.H, P = L.P, GH = L.GH(), GS = L.GS(), TB = T * B;
   const DType dt = x.dtype();
+  const Device dev = x.device();
+  const TensorOptions opts = TensorOptions(dt).with_device(dev);
   Saved sv;
-  Tensor out = empty({T, B, P}, dt), hn, cn;
+  Tensor out = empty({T, B, P}, opts), hn, cn;
   {
     NoGradGuard no_grad;
     // All time steps' input projections in one GEMM. The gate kernel adds the biases: b_hh
@@ -316,43 +351,41 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
     // Except for the GRU, each step's hidden projection then accumulates onto its slot of gi
     // (the GEMM fetches it while it multiplies), and the LSTM's activated gates overwrite it
     // there: the gate kernel reads and writes one cache-hot block per step.
-    Tensor gi = empty({T, B, GH}, dt);
+    Tensor gi = empty({T, B, GH}, opts);
     const Tensor bias_i = !w.b_ih.defined() ? Tensor{} : gru ? w.b_ih : contiguous(w.b_ih + w.b_hh);
     const Tensor bias_h = gru && w.b_hh.defined() ? w.b_hh : Tensor{};
-    gemm(dt, false, true, TB, GH, L.I, x.data_ptr(), L.I, w.w_ih.data_ptr(), L.I, false, gi.data_ptr(), GH);
-    sv.gates = gru ? empty({T, B, GS}, dt) : lstm ? gi : Tensor{};
-    sv.hs = empty({T, B, P}, dt);
-    sv.cs = lstm ? empty({T, B, H}, dt) : Tensor{};
-    sv.rs = L.proj ? empty({T, B, H}, dt) : Tensor{};
-    Tensor gh = gru ? empty({B, GH}, dt) : Tensor{};
-    const Tensor w_hh_p = pack_b(dt, true, P, GH, w.w_hh.data_ptr(), P);
-    const Tensor w_hr_p = L.proj ? pack_b(dt, true, H, P, w.w_hr.data_ptr(), H) : Tensor{};
-    const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
-    cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, len, 0, bias_i.defined() ? bias_i.data_ptr() : nullptr,
-                       bias_h.defined() ? bias_h.data_ptr() : nullptr};
-    const auto fwd = cpu::select(cpu::rnn_forward_stub);
-    const size_t row = size_t(P) * x.element_size();
+    gemm(dev, dt, false, true, TB, GH, L.I, at(x, 0), L.I, at(w.w_ih, 0), L.I, false, at(gi, 0), GH);
+    sv.gates = gru ? empty({T, B, GS}, opts) : lstm ? gi : Tensor{};
+    sv.hs = empty({T, B, P}, opts);
+    sv.cs = lstm ? empty({T, B, H}, opts) : Tensor{};
+    sv.rs = L.proj ? empty({T, B, H}, opts) : Tensor{};
+    Tensor gh = gru ? empty({B, GH}, opts) : Tensor{};
+    const StepB w_hh_p = step_b(dev, dt, true, P, GH, at(w.w_hh, 0), P);
+    const StepB w_hr_p = L.proj ? step_b(dev, dt, true, H, P, at(w.w_hr, 0), H) : StepB{};
+    cpu::RnnStepArgs a{L.mode, dt, B, H, P, L.proj, lengths_ptr(lengths), 0,
+                       bias_i.defined() ? at(bias_i, 0) : nullptr, bias_h.defined() ? at(bias_h, 0) : nullptr};
     for (int64_t s = 0; s < T; ++s) {
       const int64_t t = L.time(s), tp = L.prev(t);
-      const void* hp = s == 0 ? h0.data_ptr() : at(sv.hs, tp * B * P);
-      const void* cp = !lstm ? nullptr : s == 0 ? c0.data_ptr() : at(sv.cs, tp * B * H);
+      const void* hp = s == 0 ? at(h0, 0) : at(sv.hs, tp * B * P);
+      const void* cp = !lstm ? nullptr : s == 0 ? at(c0, 0) : at(sv.cs, tp * B * H);
       void* gi_t = at(gi, t * B * GH);
-      gemm_prepacked(dt, B, GH, P, hp, P, w_hh_p, !gru, gru ? gh.data_ptr() : gi_t, GH);
+      step_gemm(w_hh_p, B, hp, P, !gru, gru ? at(gh, 0) : gi_t, GH);
       a.t = t;
-      char* hs_t = static_cast<char*>(at(sv.hs, t * B * P));
-      char* out_t = static_cast<char*>(at(out, t * B * P));
+      void* hs_t = at(sv.hs, t * B * P);
+      void* out_t = at(out, t * B * P);
       if (B > 0 && H > 0)
-        fwd(a, gi_t, gru ? gh.data_ptr() : nullptr, hp, cp, sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr,
-            L.proj ? at(sv.rs, t * B * H) : hs_t, lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
+        ops::launch_on(dev, mode_name(L.mode), cpu::rnn_forward_stub, a, gi_t, gru ? at(gh, 0) : nullptr, hp, cp,
+                       sv.gates.defined() ? at(sv.gates, t * B * GS) : nullptr, L.proj ? at(sv.rs, t * B * H) : hs_t,
+                       lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
       if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0
-        gemm_prepacked(dt, B, P, H, at(sv.rs, t * B * H), H, w_hr_p, false, hs_t, P);
-        for (int64_t b = 0; b < B; ++b) {
-          if (len != nullptr && len[b] <= t) {
-            std::memcpy(hs_t + b * row, static_cast<const char*>(hp) + b * row, row);
-            std::memset(out_t + b * row, 0, row);
-          } else {
-            std::memcpy(out_t + b * row, hs_t + b * row, row);
-          }
+        step_gemm(w_hr_p, B, at(sv.rs, t * B * H), H, false, hs_t, P);
+        Tensor h_t = select(sv.hs, 0, t), y_t = select(out, 0, t);
+        if (lengths.defined()) {
+          const Tensor live = unsqueeze(gt(lengths, Scalar(t)), 1);
+          copy_(h_t, where(live, h_t, s == 0 ? h0 : select(sv.hs, 0, tp)));
+          copy_(y_t, where(live, h_t, zeros({}, dt)));
+        } else {
+          copy_(y_t, h_t);
         }
       }
     }
@@ -472,16 +505,22 @@ std::vector<Tensor> rnn(const std::string& mode_s, const Tensor& input, const st
            " initial state tensors, got ", hx.size());
   check_state(h0, "h0", unbatched ? Shape{LD, d.P} : Shape{LD, d.B, d.P}, input, unbatched, batch_first, dt, op);
   check_state(c0, "c0", unbatched ? Shape{LD, d.H} : Shape{LD, d.B, d.H}, input, unbatched, batch_first, dt, op);
+  // The weights and states live where the input does; the lengths may be anywhere (PyTorch
+  // keeps them on the CPU) and move to the input's device for the gate kernels.
+  for (const Tensor& p : params) ops::common_device(op, {&input, &p});
+  const Device dev = ops::common_device(op, {&input, &h0, &c0});
+  const TensorOptions opts = TensorOptions(dt).with_device(dev);
   Tensor len;
   if (lengths.defined()) {
     ND_CHECK(lengths.dtype() == DType::Int64 && lengths.dim() == 1 && lengths.shape()[0] == d.B, ValueError, "[", op,
              "] lengths must be an int64 tensor of shape (", d.B, "), got ", dtype_name(lengths.dtype()), " ",
              shape_str(lengths.shape()));
-    len = contiguous(lengths);
-    const int64_t* l = len.data<int64_t>();
+    const Tensor host = contiguous(to_device(lengths, Device{}));
+    const int64_t* l = host.data<int64_t>();
     for (int64_t b = 0; b < d.B; ++b)
       ND_CHECK(l[b] >= 0 && l[b] <= d.T, ValueError, "[", op, "] lengths[", b, "]=", l[b],
                " is outside [0, ", d.T, "] (the sequence length)");
+    len = to_device(host, dev);
   }
   const Tensor h0b = h0.defined() && unbatched ? unsqueeze(h0, 1) : h0;
   const Tensor c0b = c0.defined() && unbatched ? unsqueeze(c0, 1) : c0;
@@ -509,8 +548,8 @@ std::vector<Tensor> rnn(const std::string& mode_s, const Tensor& input, const st
         check_float(w.w_hr, dt, op, ("weight_hr_l" + sfx).c_str());
         check_shape(w.w_hr, {d.P, d.H}, op, ("weight_hr_l" + sfx).c_str(), "");
       }
-      const Tensor hi = h0b.defined() ? contiguous(select(h0b, 0, idx)) : zeros({d.B, d.P}, dt);
-      const Tensor ci = !lstm ? Tensor{} : c0b.defined() ? contiguous(select(c0b, 0, idx)) : zeros({d.B, d.H}, dt);
+      const Tensor hi = h0b.defined() ? contiguous(select(h0b, 0, idx)) : zeros({d.B, d.P}, opts);
+      const Tensor ci = !lstm ? Tensor{} : c0b.defined() ? contiguous(select(c0b, 0, idx)) : zeros({d.B, d.H}, opts);
       const Layer L{mode, d.T, d.B, in_size, d.H, d.P, d.G, dir == 1, proj_size > 0};
       TensorList r = layer_forward(L, layer_in, hi, ci, w, len);
       outs_dir.push_back(r[0]);

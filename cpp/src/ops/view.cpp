@@ -29,7 +29,7 @@ Tensor as_strided(const Tensor& x, const Shape& shape, const Shape& strides, int
 // backward of every view that drops elements (slice, select, diagonal ...).
 using ViewFn = std::function<Tensor(const Tensor&)>;
 static Tensor view_scatter(const Tensor& g, const Shape& base_shape, const ViewFn& make) {
-  Tensor base = zeros(base_shape, g.dtype());
+  Tensor base = zeros(base_shape, TensorOptions(g.dtype()).with_device(g.device()));
   Tensor v = make(base);
   {
     NoGradGuard no_grad;

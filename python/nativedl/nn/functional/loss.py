@@ -553,7 +553,7 @@ def softmax_focal_loss(input, target, alpha=None, gamma=2.0, ignore_index=-100, 
 
 def _as_tensor(values, like):
     import numpy as np
-    return _C.from_numpy(np.asarray(values, dtype=np.float64)).to(like.dtype)
+    return _C.from_numpy(np.asarray(values, dtype=np.float64)).to(like.device, like.dtype)
 
 
 def _overlap_terms(name, input, target, multiclass, ignore_index):

@@ -121,7 +121,7 @@ class MultiheadAttention(Module):
         if self.bias_k is not None:
             k = _C.cat([k, self.bias_k.expand(1, N, E)], 0)
             v = _C.cat([v, self.bias_v.expand(1, N, E)], 0)
-        mask = self._merged_mask(attn_mask, key_padding_mask, is_causal, L, S, N, q.dtype)
+        mask = self._merged_mask(attn_mask, key_padding_mask, is_causal, L, S, N, q.dtype, q.device)
         if self.bias_k is not None and mask is not None:
             mask = _C.pad(mask, [0, 1])
         # (L, N, E) -> (N, H, L, Dh)
@@ -129,8 +129,8 @@ class MultiheadAttention(Module):
         k = k.reshape(k.shape[0], N * H, Dh).transpose(0, 1).reshape(N, H, -1, Dh)
         v = v.reshape(v.shape[0], N * H, Dh).transpose(0, 1).reshape(N, H, -1, Dh)
         if self.add_zero_attn:
-            k = _C.cat([k, _creation.zeros(N, H, 1, Dh, dtype=k.dtype)], 2)
-            v = _C.cat([v, _creation.zeros(N, H, 1, Dh, dtype=v.dtype)], 2)
+            k = _C.cat([k, _creation.zeros(N, H, 1, Dh, dtype=k.dtype, device=k.device)], 2)
+            v = _C.cat([v, _creation.zeros(N, H, 1, Dh, dtype=v.dtype, device=v.device)], 2)
             if mask is not None:
                 mask = _C.pad(mask, [0, 1])
         p = self.dropout if self.training else 0.0
@@ -149,12 +149,12 @@ class MultiheadAttention(Module):
             out = out.transpose(0, 1)
         return out, weights
 
-    def _merged_mask(self, attn_mask, key_padding_mask, is_causal, L, S, N, dtype):
+    def _merged_mask(self, attn_mask, key_padding_mask, is_causal, L, S, N, dtype, device):
         """One additive float mask broadcastable to (N, H, L, S), or None."""
         name = "MultiheadAttention"
         merged = None
         if attn_mask is None and is_causal:
-            attn_mask = _C.triu(_creation.ones(L, S, dtype=_C.dtype.bool), 1)
+            attn_mask = _C.triu(_creation.ones(L, S, dtype=_C.dtype.bool, device=device), 1)
         if attn_mask is not None:
             if attn_mask.dim() == 2:
                 if tuple(attn_mask.shape) != (L, S):
@@ -180,7 +180,7 @@ class MultiheadAttention(Module):
 def _additive(mask, dtype):
     """A bool mask (True = masked out) as 0 / -inf; a float mask as is."""
     if mask.dtype == _C.dtype.bool:
-        return _creation.zeros(*mask.shape, dtype=dtype).masked_fill(mask, float("-inf"))
+        return _creation.zeros(*mask.shape, dtype=dtype, device=mask.device).masked_fill(mask, float("-inf"))
     return mask.to(dtype)
 
 

@@ -235,7 +235,7 @@ class LSTMCell(RNNCellBase):
     def forward(self, input, hx=None):
         if hx is None:
             shape = (input.shape[0], self.hidden_size) if input.dim() == 2 else (self.hidden_size,)
-            zeros = _creation.zeros(*shape, dtype=input.dtype)
+            zeros = _creation.zeros(*shape, dtype=input.dtype, device=input.device)
             hx = (zeros, zeros)
         return F.lstm_cell(input, hx, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
 

@@ -83,7 +83,7 @@ def _unpack_sorted(sequence, padding_value=0.0, total_length=None):
     # Each padded position reads its packed row, or row n: a padding row appended to the data.
     source = np.full(T * B, n, dtype=np.int64)
     source[_packed_rows(bs, B)] = np.arange(n)
-    pad_row = _creation.full((1, *data.shape[1:]), padding_value, dtype=data.dtype)
+    pad_row = _creation.full((1, *data.shape[1:]), padding_value, dtype=data.dtype, device=data.device)
     padded = _C.cat([data, pad_row], 0).index_select(0, _int64(source)).reshape(T, B, *data.shape[1:])
     lengths = (bs[None, :] > np.arange(B)[:, None]).sum(1).astype(np.int64) if B else np.zeros(0, np.int64)
     return padded, lengths
@@ -104,7 +104,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     T = max(s.shape[0] for s in sequences)
     rows = []
     for s in sequences:
-        fill = _creation.full((T - s.shape[0], *rest), padding_value, dtype=s.dtype)
+        fill = _creation.full((T - s.shape[0], *rest), padding_value, dtype=s.dtype, device=s.device)
         rows.append(_C.cat([s, fill] if padding_side == "right" else [fill, s], 0))
     return _C.stack(rows, 0 if batch_first else 1)
 

@@ -1,0 +1,4 @@
+"""nativedl.backends: switches of the compute backends, as torch.backends."""
+from . import cuda
+
+__all__ = ["cuda"]
