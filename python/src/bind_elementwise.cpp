@@ -186,6 +186,16 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
     m.def(name, fn, py::arg("input"));
     cls.def(name, fn);
   }
+  m.def("isclose", &isclose, py::arg("input"), py::arg("other"), py::arg("rtol") = 1e-5, py::arg("atol") = 1e-8,
+        py::arg("equal_nan") = false);
+  cls.def("isclose", &isclose, py::arg("other"), py::arg("rtol") = 1e-5, py::arg("atol") = 1e-8,
+          py::arg("equal_nan") = false);
+  m.def("allclose", &allclose, py::arg("input"), py::arg("other"), py::arg("rtol") = 1e-5, py::arg("atol") = 1e-8,
+        py::arg("equal_nan") = false);
+  cls.def("allclose", &allclose, py::arg("other"), py::arg("rtol") = 1e-5, py::arg("atol") = 1e-8,
+          py::arg("equal_nan") = false);
+  m.def("equal", &equal, py::arg("input"), py::arg("other"));
+  cls.def("equal", &equal, py::arg("other"));
   auto where_fn = [](const Tensor& c, py::handle a, py::handle b) {
     Tensor ta = to_tensor(a, "where"), tb = to_tensor(b, "where");
     return nogil([&] { return where(c, ta, tb); });

@@ -64,6 +64,17 @@ def specials(n_inputs=1):
     return gen
 
 
+def near_pairs(shapes, dtype, rng):
+    """gen: a = b (broadcast to a's shape) moved by 0, 1e-7, 1e-4 or 1e-1 relative, with some infinities and
+    NaNs in both: the rows of isclose / allclose see every outcome away from the tolerance boundary."""
+    b = rng.uniform(-2, 2, size=shapes[1])
+    a = np.broadcast_to(b, shapes[0]) * (1 + rng.choice([0.0, 1e-7, 1e-4, 1e-1], size=shapes[0]))
+    for arr in (a, b):
+        arr[rng.random(arr.shape) < 0.1] = np.inf
+        arr[rng.random(arr.shape) < 0.1] = np.nan
+    return [a.astype(dtype), b.astype(dtype)]
+
+
 def quiet(f):
     """A NumPy reference evaluated without floating-point warnings (nan/inf are expected)."""
     def ref(*a, **k):
@@ -263,6 +274,17 @@ def _bool_rows():
         OpInfo("isfinite-ints", nd.isfinite, np.isfinite, [((3, 4),)], dtypes=INTS + ("bool",), differentiable=False),
         OpInfo("isnan-ints", nd.isnan, np.isnan, [((3, 4),)], dtypes=INTS, differentiable=False),
         OpInfo("isinf-ints", nd.isinf, np.isinf, [((3, 4),)], dtypes=INTS, differentiable=False),
+        OpInfo("isclose", nd.isclose, np.isclose, [((3, 4), (3, 4)), ((3, 4), (4,)), ((0, 2), (2,))],
+               kwargs=({}, {"rtol": 1e-2, "atol": 0.0}, {"equal_nan": True}), dtypes=F, differentiable=False,
+               gen=near_pairs, covers=("allclose",)),
+        OpInfo("isclose-ints", nd.isclose, np.isclose, [((3, 4), (3, 4))], kwargs=({}, {"atol": 1}), dtypes=INTS,
+               differentiable=False, gen=small_ints(-2, 2)),
+        OpInfo("allclose", nd.allclose, np.allclose, [((3, 4), (3, 4)), ((3, 4), (4,))],
+               kwargs=({}, {"rtol": 0.2, "atol": 0.0}, {"equal_nan": True}), dtypes=F, differentiable=False,
+               gen=near_pairs),
+        OpInfo("equal", nd.equal, lambda a, b: a.shape == b.shape and bool(np.all(a == b)),
+               [((3, 4), (3, 4)), ((3, 4), (4,)), ((2,), (2,))], dtypes=F + INTS, differentiable=False,
+               gen=small_ints(0, 1)),
     ]
     return rows
 

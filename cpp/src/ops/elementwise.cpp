@@ -553,6 +553,33 @@ Tensor isfinite(const Tensor& x) {
   return lt(abs(x), Scalar(INFINITY));
 }
 
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  ND_CHECK(a.dtype() == b.dtype(), TypeError, "[isclose] expected both inputs to have the same dtype, got ",
+           dtype_name(a.dtype()), " and ", dtype_name(b.dtype()));
+  ND_CHECK(rtol >= 0 && atol >= 0, ValueError, "[isclose] rtol and atol must be non-negative, got rtol=", rtol,
+           " and atol=", atol);
+  NoGradGuard no_grad;
+  const Tensor same = eq(a, b);
+  if (a.dtype() == DType::Bool) return same;
+  // Integers are compared in float64, as the tolerance is a real number.
+  const DType dt = is_floating(a.dtype()) ? a.dtype() : DType::Float64;
+  const Tensor fa = to_dtype(a, dt), fb = to_dtype(b, dt), err = abs(fa - fb);
+  Tensor close = logical_or(same, logical_and(isfinite(err), le(err, abs(fb) * Scalar(rtol) + Scalar(atol))));
+  if (equal_nan && is_floating(dt)) close = logical_or(close, logical_and(isnan(fa), isnan(fb)));
+  return close;
+}
+
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol, bool equal_nan) {
+  return all(isclose(a, b, rtol, atol, equal_nan)).item<bool>();
+}
+
+bool equal(const Tensor& a, const Tensor& b) {
+  ops::common_device("equal", {&a, &b});
+  if (a.shape() != b.shape()) return false;
+  NoGradGuard no_grad;
+  return all(eq(a, b)).item<bool>();
+}
+
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   ND_CHECK(cond.dtype() == DType::Bool, TypeError, "[where] condition must be a bool tensor, got ",
            dtype_name(cond.dtype()));

@@ -39,6 +39,13 @@ Tensor logical_not(const Tensor& x);
 Tensor isnan(const Tensor& x);
 Tensor isinf(const Tensor& x);
 Tensor isfinite(const Tensor& x);
+/// |a - b| <= atol + rtol * |b| elementwise (broadcasting), or a == b (equal infinities), or
+/// both NaN when equal_nan; a and b must share a dtype (PyTorch's isclose).
+Tensor isclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+/// Whether isclose holds everywhere.
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8, bool equal_nan = false);
+/// Same shape and equal elements (after type promotion; NaN is not equal to itself).
+bool equal(const Tensor& a, const Tensor& b);
 /// Clamps into [min, max]; either bound may be absent. The gradient flows where x is inside.
 Tensor clamp(const Tensor& x, const std::optional<Tensor>& min, const std::optional<Tensor>& max);
 Tensor clamp(const Tensor& x, std::optional<Scalar> min, std::optional<Scalar> max);
