@@ -141,6 +141,66 @@ void max_run_cols(const Run& r, int64_t dw, const T* row, T* best, Code<T>* arg,
   }
 }
 
+#if defined(__AVX2__)
+// x[c, c + 8) as 8 lanes, -inf at the columns outside [0, W) (which it does not read).
+inline __m256 load_row(const float* x, int64_t c, int64_t W, bool inside) {
+  if (inside) return _mm256_loadu_ps(x + c);
+  const __m256i col = _mm256_add_epi32(_mm256_set1_epi32(int32_t(c)), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256i in = _mm256_andnot_si256(_mm256_cmpgt_epi32(_mm256_setzero_si256(), col),
+                                         _mm256_cmpgt_epi32(_mm256_set1_epi32(int32_t(W)), col));
+  const __m256 v = _mm256_maskload_ps(x + c, in);
+  return _mm256_blendv_ps(_mm256_set1_ps(-std::numeric_limits<float>::infinity()), v, _mm256_castsi256_ps(in));
+}
+
+// The even (odd) elements of x[c, c + 16): shuffles within 128-bit halves give
+// [0 2 8 10 | 4 6 12 14], and a 64-bit permute puts the pairs in order.
+template <int Odd> inline __m256 split_lanes(const float* x, int64_t c, int64_t W, bool inside) {
+  const __m256 h = _mm256_shuffle_ps(load_row(x, c, W, inside), load_row(x, c + 8, W, inside), Odd ? 0xDD : 0x88);
+  return _mm256_castpd_ps(_mm256_permute4x64_pd(_mm256_castps_pd(h), 0xD8));
+}
+
+inline void take_lanes(__m256 v, __m256i code, __m256& best, __m256i& arg) {  // take_tap, 8 lanes
+  const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+  best = _mm256_blendv_ps(best, v, take);
+  arg = _mm256_blendv_epi8(arg, code, _mm256_castps_si256(take));
+}
+
+// The run's column reduction of float input row x for stride 2 and K = 2 or 3 undilated
+// taps (2x2 and 3x3 stride-2 pooling), straight from the row: taps 0, 1, 2 of output k are
+// the even, odd and next even element of the 16 columns from r.c0 + 2k, split in registers;
+// the columns outside the row read as -inf, as in the padded copy the general path makes.
+// Splitting through memory (and copying the row first) cost as much as the taps: each
+// load overlapping a just-stored vector at another offset waits for the store to retire.
+template <int K> void max_run_cols_s2(const Run& r, const float* x, int64_t W, float* best, int32_t* arg) {
+  const __m256i one = _mm256_set1_epi32(1), two = _mm256_set1_epi32(2);
+  for (int64_t k = 0; k < r.padded; k += 8) {
+    const int64_t c = r.c0 + 2 * k;
+    const bool inside = c >= 0 && c + 16 + (K - 1) <= W;
+    __m256 b = split_lanes<0>(x, c, W, inside);
+    __m256i a = _mm256_setzero_si256();
+    take_lanes(split_lanes<1>(x, c, W, inside), one, b, a);
+    if (K == 3) take_lanes(split_lanes<0>(x, c + 2, W, inside), two, b, a);
+    _mm256_storeu_ps(best + k, b);
+    _mm256_storeu_si256(reinterpret_cast<__m256i*>(arg + k), a);
+  }
+}
+#endif
+
+// The run's column reduction straight from input row x where a kernel for its shape
+// exists (see max_run_cols_s2); false otherwise.
+template <typename T> bool max_run_cols_direct(const Run& r, const PoolWindows& w, const T* x, T* best, Code<T>* arg) {
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (r.S != 2 || w.dil_w != 1) return false;
+    if (r.K == 2) max_run_cols_s2<2>(r, x, w.W, best, arg);
+    else if (r.K == 3) max_run_cols_s2<3>(r, x, w.W, best, arg);
+    return r.K == 2 || r.K == 3;
+  }
+#endif
+  (void)r, (void)w, (void)x, (void)best, (void)arg;
+  return false;
+}
+
 template <typename T>
 void max_run_cols_for(const Run& r, int64_t dw, const T* row, T* best, Code<T>* arg, T* split) {
   if (r.S == 1) {
@@ -268,8 +328,10 @@ template <typename T> void max_pool_typed(const PoolWindows& w, const T* in, T* 
           for (int64_t ow = 0; ow < w.OW; ++ow) max_cols_scalar(w, row, ow, hb[ow], hc[ow]);
           return;
         }
-        std::copy(row, row + w.W, padded.p + left);
-        max_run_cols_for(u, w.dil_w, padded.p + left + u.c0, hb, hc, split.p);
+        if (!max_run_cols_direct(u, w, row, hb, hc)) {
+          std::copy(row, row + w.W, padded.p + left);
+          max_run_cols_for(u, w.dil_w, padded.p + left + u.c0, hb, hc, split.p);
+        }
         // Only the first windows are clipped at their start (lead > 0).
         for (int64_t ow = 0; ow < w.OW && lead.p[ow] > 0; ++ow) hc[ow] = std::max<C>(hc[ow] - C(lead.p[ow]), 0);
       };
