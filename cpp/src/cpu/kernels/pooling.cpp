@@ -174,6 +174,26 @@ template <int Odd> inline __m256 split_cols(const float* x, int64_t c, int64_t W
   return split_lanes<Odd>(load_cols(x, c, W, inside, fill), load_cols(x, c + 8, W, inside, fill));
 }
 
+// Writes the 16 columns [c, c + 16) of an input-gradient row (its first W) from their even
+// and odd columns' lanes; streamed where whole and aligned, as the row is not read again.
+inline void store_interleaved(__m256 even, __m256 odd, float* row, int64_t c, int64_t W) {
+  const __m256 lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);
+  const __m256 v0 = _mm256_permute2f128_ps(lo, hi, 0x20), v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
+  float* o = row + c;
+  if (c + 16 <= W && reinterpret_cast<uintptr_t>(o) % 32 == 0) {
+    _mm256_stream_ps(o, v0);
+    _mm256_stream_ps(o + 8, v1);
+  } else if (c + 16 <= W) {
+    _mm256_storeu_ps(o, v0);
+    _mm256_storeu_ps(o + 8, v1);
+  } else {
+    alignas(32) float t[16];
+    _mm256_store_ps(t, v0);
+    _mm256_store_ps(t + 8, v1);
+    std::copy(t, t + (W - c), o);
+  }
+}
+
 inline void take_lanes(__m256 v, __m256i code, __m256& best, __m256i& arg) {  // take_tap, 8 lanes
   const __m256 take = _mm256_or_ps(_mm256_cmp_ps(v, best, _CMP_GT_OQ), _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
   best = _mm256_blendv_ps(best, v, take);
@@ -484,7 +504,82 @@ template <typename T, int S> void spread_run(const Run& r, const T* g, T* dst, T
   if (S == 2) interleave(dst, even, odd, r.half);
 }
 
+// ---- Stride-2 backward rows ------------------------------------------------------------
+
+// The output rows whose windows cover input row h, [cover[2h], cover[2h + 1]) (undilated
+// windows; window rows only move down).
+void covering_rows(const PoolWindows& w, int64_t* cover) {
+  for (int64_t h = 0, lo = 0, hi = 0; h < w.H; ++h) {
+    while (lo < w.OH && w.end_h[lo] <= h) ++lo;
+    while (hi < w.OH && w.start_h[hi] <= h) ++hi;
+    cover[2 * h] = lo;
+    cover[2 * h + 1] = std::max(lo, hi);
+  }
+}
+
+// The row stride of the per-plane output-gradient copies the stride-2 backward kernels read
+// (avg_backward_row_s2, max_backward_row_s2): 8 lanes before output 0 and enough after the
+// last for 16 columns' reads past the row's end, all padding.
+int64_t s2_row_stride(const PoolWindows& w) { return (8 + std::max(w.OW, w.W / 2 + 17) + 8 + 7) / 8 * 8; }
+
 // ---- Max pooling backward ------------------------------------------------------------
+
+// 2x2 and 3x3 stride-2 max pooling's backward on float planes with tap codes, with AVX2:
+// where max_s2_taps gives the windows' K (2 or 3; undilated, every column window
+// non-empty), output ow's window columns are c0 + 2 ow + j (j < K, c0 = 0 or -1), and its
+// code, less lead[ow] where clipped at the start (whole_row_run), is row * K + j. Returns 0
+// where the general path runs.
+template <typename T>
+int64_t max_s2_taps(const PoolWindows& w, const uint8_t* taps, bool accumulate, int64_t* c0, int64_t* lead) {
+#if defined(__AVX2__)
+  if constexpr (std::is_same_v<T, float>) {
+    if (!taps || !accumulate || w.dil_h != 1 || w.dil_w != 1) return 0;
+    for (int64_t ow = 0; ow < w.OW; ++ow)
+      if (w.start_w[ow] >= w.end_w[ow]) return 0;
+    const Run u = whole_row_run(w, make_run(w), lead);
+    if (u.n == 0 || u.S != 2 || (u.K != 2 && u.K != 3) || (u.c0 != 0 && u.c0 != -1) || w.tap_cols != u.K) return 0;
+    *c0 = u.c0;
+    return u.K;
+  }
+#endif
+  (void)w, (void)taps, (void)accumulate, (void)c0, (void)lead;
+  return 0;
+}
+
+#if defined(__AVX2__)
+// Input row h: per 16 columns, the gradients of the outputs that picked them, from the
+// covering output rows [oh0, oh1) (gp: the gradients, cp: their codes as whole-window codes,
+// rows s apart, padding 0 and -1 around each row's OW), summed in the scalar path's order
+// (output rows, then outputs, ascending, from zero) as the even and odd columns' lanes.
+// Column 2m + t takes tap j of output m - 1, m or m + 1, by K, c0 and t (as avg's).
+template <int K>
+void max_backward_row_s2(const PoolWindows& w, int64_t c0, const float* gp, const int32_t* cp, int64_t s, int64_t h,
+                         int64_t oh0, int64_t oh1, float* row) {
+  const __m256 zero = _mm256_setzero_ps();
+  for (int64_t c = 0; c < w.W; c += 16) {
+    __m256 even = zero, odd = zero;
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      const int64_t m = oh * s + c / 2;
+      const int32_t base = int32_t((h - w.start_h[oh]) * K);
+      auto pick = [&](int64_t next, int32_t j) {  // outputs m + next ...: their gradients where they took tap j
+        const __m256i code = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(cp + m + next));
+        const __m256i hit = _mm256_cmpeq_epi32(code, _mm256_set1_epi32(base + j));
+        return _mm256_and_ps(_mm256_castsi256_ps(hit), _mm256_loadu_ps(gp + m + next));
+      };
+      if (c0 == 0) {
+        if (K == 3) even = _mm256_add_ps(even, pick(-1, 2));
+        even = _mm256_add_ps(even, pick(0, 0));
+        odd = _mm256_add_ps(odd, pick(0, 1));
+      } else {
+        even = _mm256_add_ps(even, pick(0, 1));
+        if (K == 3) odd = _mm256_add_ps(odd, pick(0, 2));
+        odd = _mm256_add_ps(odd, pick(1, 0));
+      }
+    }
+    store_interleaved(even, odd, row, c, w.W);
+  }
+}
+#endif
 
 // Each plane's gradient is summed in a cache-resident scratch plane (zeroed there, not in
 // memory) and streamed out once: the output gradients go to their maxima in output order,
@@ -505,7 +600,39 @@ void max_pool_backward_typed(const PoolWindows& w, const T* gout, const int64_t*
   int64_t full = w.OW;
   if (accumulate)
     while (full > 0 && w.start_w[full - 1] < w.end_w[full - 1]) --full;
+  ConvScratch<int64_t> lead(w.OW), cover(2 * w.H);
+  int64_t c0 = 0;
+  const int64_t s2 = max_s2_taps<T>(w, taps, accumulate, &c0, lead.p);
+  if (s2 != 0) covering_rows(w, cover.p);
+  const int64_t rs = s2_row_stride(w);
   for_plane_chunks(w, [&](int64_t b, int64_t e) {
+#if defined(__AVX2__)
+    if constexpr (std::is_same_v<T, float>) {
+      if (s2 != 0) {
+        ConvScratch<float> gp(w.OH * rs);
+        ConvScratch<int32_t> cp(w.OH * rs);
+        std::fill(gp.p, gp.p + w.OH * rs, 0.f);
+        std::fill(cp.p, cp.p + w.OH * rs, -1);
+        for (int64_t p = b; p < e; ++p) {
+          for (int64_t oh = 0; oh < w.OH; ++oh) {
+            const float* go = gout + (p * w.OH + oh) * w.OW;
+            const uint8_t* t = taps + (p * w.OH + oh) * w.OW;
+            float* g = gp.p + oh * rs + 8;
+            int32_t* code = cp.p + oh * rs + 8;
+            std::copy(go, go + w.OW, g);
+            for (int64_t ow = 0; ow < w.OW; ++ow) code[ow] = int32_t(t[ow]) + int32_t(lead.p[ow]);
+          }
+          for (int64_t h = 0; h < w.H; ++h) {
+            float* row = gin + (p * w.H + h) * w.W;
+            if (s2 == 2) max_backward_row_s2<2>(w, c0, gp.p + 8, cp.p + 8, rs, h, cover.p[2 * h], cover.p[2 * h + 1], row);
+            else max_backward_row_s2<3>(w, c0, gp.p + 8, cp.p + 8, rs, h, cover.p[2 * h], cover.p[2 * h + 1], row);
+          }
+        }
+        stream_fence();
+        return;
+      }
+    }
+#endif
     ConvScratch<T> plane(hw);
     for (int64_t p = b; p < e; ++p) {
       std::fill(plane.p, plane.p + hw, T(0));
@@ -632,21 +759,7 @@ void avg_backward_row_s2(const PoolWindows& w, int64_t c0, const float* gd, int6
         odd = _mm256_add_ps(odd, K == 3 ? _mm256_add_ps(_mm256_add_ps(zero, m), next) : _mm256_add_ps(zero, next));
       }
     }
-    const __m256 lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);
-    const __m256 v0 = _mm256_permute2f128_ps(lo, hi, 0x20), v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
-    float* o = row + c;
-    if (c + 16 <= w.W && reinterpret_cast<uintptr_t>(o) % 32 == 0) {
-      _mm256_stream_ps(o, v0);  // written once, not read: past the cache (as stream_row)
-      _mm256_stream_ps(o + 8, v1);
-    } else if (c + 16 <= w.W) {
-      _mm256_storeu_ps(o, v0);
-      _mm256_storeu_ps(o + 8, v1);
-    } else {
-      alignas(32) float t[16];
-      _mm256_store_ps(t, v0);
-      _mm256_store_ps(t + 8, v1);
-      std::copy(t, t + (w.W - c), o);
-    }
+    store_interleaved(even, odd, row, c, w.W);
   }
 }
 #endif
@@ -731,16 +844,9 @@ template <typename T> void avg_pool_backward_typed(const PoolWindows& w, const T
   const RingPlan plan(w);
   int64_t c0 = 0;
   const int64_t s2 = avg_s2_taps<T>(w, &c0);
-  // For avg_backward_row_s2: the output rows covering each input row, [cover[2h], cover[2h + 1])
-  // (window rows only move down), and the divided gradients' row stride.
   ConvScratch<int64_t> cover(2 * w.H);
-  for (int64_t h = 0, lo = 0, hi = 0; h < w.H; ++h) {
-    while (lo < w.OH && w.end_h[lo] <= h) ++lo;
-    while (hi < w.OH && w.start_h[hi] <= h) ++hi;
-    cover.p[2 * h] = lo;
-    cover.p[2 * h + 1] = std::max(lo, hi);
-  }
-  const int64_t gs = (8 + std::max(w.OW, w.W / 2 + 17) + 8 + 7) / 8 * 8;
+  covering_rows(w, cover.p);
+  const int64_t gs = s2_row_stride(w);
   for_plane_chunks(w, [&](int64_t b, int64_t e) {
     const int64_t width = std::max(w.W, r.c0 + r.span);
     RowRing<T> ring(w, plan.rows, width);
