@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 #if defined(__AVX2__)
@@ -312,6 +313,36 @@ Run whole_row_run(const PoolWindows& w, const Run& r, int64_t* lead) {
   return u;
 }
 
+#if defined(__AVX2__)
+// max_run_rows for float rows, writing the output row y and its tap codes t (if non-null;
+// codes fit a byte, Note [Tap codes]) straight from the registers, OW outputs.
+inline void max_rows_out(const float* const* rb, const int32_t* const* rc, int64_t rows, int32_t tap_cols, int64_t OW,
+                         float* y, uint8_t* t) {
+  for (int64_t k = 0; k < OW; k += 8) {
+    __m256 b = _mm256_loadu_ps(rb[0] + k);
+    __m256i a = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rc[0] + k));
+    for (int64_t i = 1; i < rows; ++i) {
+      const __m256i c = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(rc[i] + k));
+      take_lanes(_mm256_loadu_ps(rb[i] + k), _mm256_add_epi32(c, _mm256_set1_epi32(int32_t(i) * tap_cols)), b, a);
+    }
+    // Codes to bytes: the packs work within 128-bit halves, leaving codes 0-3 in the low
+    // half's first 4 bytes and 4-7 in the high half's.
+    const __m256i p8 = _mm256_packus_epi16(_mm256_packus_epi32(a, a), _mm256_setzero_si256());
+    const uint64_t bytes = uint64_t(uint32_t(_mm256_extract_epi32(p8, 0))) |
+                           uint64_t(uint32_t(_mm256_extract_epi32(p8, 4))) << 32;
+    if (k + 8 <= OW) {
+      _mm256_storeu_ps(y + k, b);
+      if (t) std::memcpy(t + k, &bytes, 8);
+    } else {
+      alignas(32) float v[8];
+      _mm256_store_ps(v, b);
+      std::copy(v, v + (OW - k), y + k);
+      if (t) std::memcpy(t + k, &bytes, size_t(OW - k));
+    }
+  }
+}
+#endif
+
 // Column reductions of the input rows (one lane per output column), kept while windows
 // still to come read them: input row h sits in slot h & (slots - 1) (tagged with h; no
 // division per row), and slots is a power of two no less than the most rows a window spans,
@@ -384,13 +415,21 @@ template <typename T> void max_pool_typed(const PoolWindows& w, const T* in, T* 
           rc.p[rows] = hc;
         }
         const C cols = C(w.tap_cols);
+        const int64_t o = (p * w.OH + oh) * w.OW;
+#if defined(__AVX2__)
+        if constexpr (std::is_same_v<T, float>) {
+          if (rows > 0 && !indices) {
+            max_rows_out(rb.p, rc.p, rows, cols, w.OW, out + o, taps ? taps + o : nullptr);
+            continue;
+          }
+        }
+#endif
         if (rows == 0) {  // a window row wholly in the padding: -inf (see max_pool_backward_typed)
           std::fill(best.p, best.p + lanes, -std::numeric_limits<T>::infinity());
           std::fill(arg.p, arg.p + lanes, C(0));
         } else if (rows == 2) max_run_rows<T, 2>(rb.p, rc.p, rows, cols, lanes, best.p, arg.p);
         else if (rows == 3) max_run_rows<T, 3>(rb.p, rc.p, rows, cols, lanes, best.p, arg.p);
         else max_run_rows<T, 0>(rb.p, rc.p, rows, cols, lanes, best.p, arg.p);
-        const int64_t o = (p * w.OH + oh) * w.OW;
         std::copy(best.p, best.p + w.OW, out + o);
         const C* a = arg.p;
         if (taps) {  // through locals: byte stores may alias anything, so OW would be reloaded per byte
