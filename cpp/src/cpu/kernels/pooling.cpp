@@ -1,7 +1,10 @@
 // Pooling kernels over window tables (Note [Window tables]): threads split the planes, so
-// each backward writes its input plane alone. Along a row, the outputs whose windows are all
-// whole and evenly spaced (a run) are computed as vector lanes; the few at the row's ends
-// (clipped by padding) take scalar loops.
+// each backward writes its input plane alone. Along a row, the outputs whose windows are
+// evenly spaced (a run) are computed as vector lanes, the rest by scalar loops; max
+// pooling's run covers whole rows, reading the padding as -inf. 2x2 and 3x3 stride-2
+// windows on float planes (the common CNN poolings) have AVX2 kernels that read the rows
+// directly and split even and odd columns in registers. Every path adds in the same order,
+// so all agree bit for bit, and with the CUDA kernels.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -209,7 +212,7 @@ inline void take_lanes(__m256 v, __m256i code, __m256& best, __m256i& arg) {  //
 // load overlapping a just-stored vector at another offset waits for the store to retire.
 template <int K> void max_run_cols_s2(const Run& r, const float* x, int64_t W, float* best, int32_t* arg) {
   const __m256i one = _mm256_set1_epi32(1), two = _mm256_set1_epi32(2);
-  for (int64_t k = 0; k < r.padded; k += 8) {
+  for (int64_t k = 0; k < r.n; k += 8) {  // the lanes max_rows_out reads
     const int64_t c = r.c0 + 2 * k;
     const bool inside = c >= 0 && c + 16 + (K - 1) <= W;
     __m256 b = split_cols<0>(x, c, W, inside);
