@@ -179,12 +179,13 @@ template <int Odd> inline __m256 split_cols(const float* x, int64_t c, int64_t W
 }
 
 // Writes the 16 columns [c, c + 16) of an input-gradient row (its first W) from their even
-// and odd columns' lanes; streamed where whole and aligned, as the row is not read again.
-inline void store_interleaved(__m256 even, __m256 odd, float* row, int64_t c, int64_t W) {
+// and odd columns' lanes; streamed where whole and aligned when `stream` (Note [Streaming
+// pooling gradients]).
+inline void store_interleaved(__m256 even, __m256 odd, float* row, int64_t c, int64_t W, bool stream) {
   const __m256 lo = _mm256_unpacklo_ps(even, odd), hi = _mm256_unpackhi_ps(even, odd);
   const __m256 v0 = _mm256_permute2f128_ps(lo, hi, 0x20), v1 = _mm256_permute2f128_ps(lo, hi, 0x31);
   float* o = row + c;
-  if (c + 16 <= W && reinterpret_cast<uintptr_t>(o) % 32 == 0) {
+  if (stream && c + 16 <= W && reinterpret_cast<uintptr_t>(o) % 32 == 0) {
     _mm256_stream_ps(o, v0);
     _mm256_stream_ps(o + 8, v1);
   } else if (c + 16 <= W) {
@@ -473,8 +474,24 @@ inline void stream_vec(double* d, const double* s) {
 #endif
 }
 
-template <typename T> void stream_row(T* dst, const T* src, int64_t n) {
+// Note [Streaming pooling gradients]
+// The backward writes each input-gradient value once and does not read it again, so a large
+// gradient goes out with streaming stores (no read-for-ownership of the lines it writes). A
+// gradient that fits in the cache is stored plainly instead: the layer below reads it next,
+// and streamed it would have to come back from memory (LeNet-5's 1 MiB pooling gradients
+// took twice as long that way). The bound is the last-level cache one core reaches.
+constexpr int64_t kStreamGradientBytes = int64_t(32) << 20;
+template <typename T> bool streams_gradient(const PoolWindows& w) {
+  return w.planes * w.H * w.W * int64_t(sizeof(T)) >= kStreamGradientBytes;
+}
+
+// dst = src, n values, streamed when `stream` (Note [Streaming pooling gradients]).
+template <typename T> void stream_row(T* dst, const T* src, int64_t n, bool stream) {
   constexpr int64_t L = (kVecBytes < 32 ? 16 : kVecBytes) / int64_t(sizeof(T));
+  if (!stream) {
+    std::copy(src, src + n, dst);
+    return;
+  }
   int64_t c = 0;
   for (; c < n && reinterpret_cast<uintptr_t>(dst + c) % (L * sizeof(T)) != 0; ++c) dst[c] = src[c];
   for (; c + L <= n; c += L) stream_vec(dst + c, src + c);
@@ -514,8 +531,10 @@ template <typename T> struct RowRing {
   T* dst = nullptr;
   int64_t done = 0, live = 0;  // rows < done are written out; rows [done, live) are in the ring
 
+  const bool stream;     // Note [Streaming pooling gradients]
+
   RowRing(const PoolWindows& w_, int64_t rows_, int64_t width_)
-      : w(w_), rows(rows_), width(width_), buf((rows_ + 1) * width_) {
+      : w(w_), rows(rows_), width(width_), buf((rows_ + 1) * width_), stream(streams_gradient<T>(w_)) {
     std::fill(buf.p + rows * width, buf.p + (rows + 1) * width, T(0));
   }
   T* row(int64_t h) { return buf.p + (h % rows) * width; }
@@ -525,7 +544,8 @@ template <typename T> struct RowRing {
   }
   // Rows < first are complete; rows < end are to be summed into.
   void advance(int64_t first, int64_t end) {
-    for (; done < first; ++done) stream_row(dst + done * w.W, done < live ? row(done) : buf.p + rows * width, w.W);
+    for (; done < first; ++done)
+      stream_row(dst + done * w.W, done < live ? row(done) : buf.p + rows * width, w.W, stream);
     live = std::max(live, done);
     for (; live < end; ++live) std::fill(row(live), row(live) + width, T(0));
   }
@@ -596,7 +616,7 @@ int64_t max_s2_taps(const PoolWindows& w, const uint8_t* taps, bool accumulate, 
 // Column 2m + t takes tap j of output m - 1, m or m + 1, by K, c0 and t (as avg's).
 template <int K>
 void max_backward_row_s2(const PoolWindows& w, int64_t c0, const float* gp, const int32_t* cp, int64_t s, int64_t h,
-                         int64_t oh0, int64_t oh1, float* row) {
+                         int64_t oh0, int64_t oh1, float* row, bool stream) {
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t c = 0; c < w.W; c += 16) {
     __m256 even = zero, odd = zero;
@@ -618,7 +638,7 @@ void max_backward_row_s2(const PoolWindows& w, int64_t c0, const float* gp, cons
         odd = _mm256_add_ps(odd, pick(1, 0));
       }
     }
-    store_interleaved(even, odd, row, c, w.W);
+    store_interleaved(even, odd, row, c, w.W, stream);
   }
 }
 #endif
@@ -636,6 +656,7 @@ template <typename T>
 void max_pool_backward_typed(const PoolWindows& w, const T* gout, const int64_t* indices, const uint8_t* taps, T* gin,
                              bool accumulate) {
   const int64_t hw = w.H * w.W, ohw = w.OH * w.OW;
+  const bool stream = streams_gradient<T>(w);
   int64_t tap_offset[256] = {};
   if (taps)
     for (int64_t c = 0; c < 256; ++c) tap_offset[c] = c / w.tap_cols * w.dil_h * w.W + c % w.tap_cols * w.dil_w;
@@ -666,8 +687,9 @@ void max_pool_backward_typed(const PoolWindows& w, const T* gout, const int64_t*
           }
           for (int64_t h = 0; h < w.H; ++h) {
             float* row = gin + (p * w.H + h) * w.W;
-            if (s2 == 2) max_backward_row_s2<2>(w, c0, gp.p + 8, cp.p + 8, rs, h, cover.p[2 * h], cover.p[2 * h + 1], row);
-            else max_backward_row_s2<3>(w, c0, gp.p + 8, cp.p + 8, rs, h, cover.p[2 * h], cover.p[2 * h + 1], row);
+            const int64_t h0 = cover.p[2 * h], h1 = cover.p[2 * h + 1];
+            if (s2 == 2) max_backward_row_s2<2>(w, c0, gp.p + 8, cp.p + 8, rs, h, h0, h1, row, stream);
+            else max_backward_row_s2<3>(w, c0, gp.p + 8, cp.p + 8, rs, h, h0, h1, row, stream);
           }
         }
         stream_fence();
@@ -703,7 +725,7 @@ void max_pool_backward_typed(const PoolWindows& w, const T* gout, const int64_t*
           }
         }
       }
-      stream_row(gin + p * hw, gi, hw);
+      stream_row(gin + p * hw, gi, hw, stream);
     }
     stream_fence();
   });
@@ -784,7 +806,7 @@ template <int K> void avg_row_s2(const PoolWindows& w, int64_t c0, const float* 
 // Column 2m + t takes outputs m - 1 and m, or m alone, or m and m + 1, by K, c0 and t.
 template <int K>
 void avg_backward_row_s2(const PoolWindows& w, int64_t c0, const float* gd, int64_t gs, int64_t oh0, int64_t oh1,
-                         float* row) {
+                         float* row, bool stream) {
   const __m256 zero = _mm256_setzero_ps();
   for (int64_t c = 0; c < w.W; c += 16) {
     __m256 even = zero, odd = zero;
@@ -801,7 +823,7 @@ void avg_backward_row_s2(const PoolWindows& w, int64_t c0, const float* gd, int6
         odd = _mm256_add_ps(odd, K == 3 ? _mm256_add_ps(_mm256_add_ps(zero, m), next) : _mm256_add_ps(zero, next));
       }
     }
-    store_interleaved(even, odd, row, c, w.W);
+    store_interleaved(even, odd, row, c, w.W, stream);
   }
 }
 #endif
@@ -882,6 +904,7 @@ void avg_pool_kernel(const PoolWindows& w, const void* in, void* out) {
 // lanes), which is then added to each of the window rows in the ring.
 template <typename T> void avg_pool_backward_typed(const PoolWindows& w, const T* gout, T* gin) {
   using V = Vec<T>;
+  const bool stream = streams_gradient<T>(w);
   const Run r = make_run(w);
   const RingPlan plan(w);
   int64_t c0 = 0;
@@ -908,8 +931,8 @@ template <typename T> void avg_pool_backward_typed(const PoolWindows& w, const T
           }
           for (int64_t h = 0; h < w.H; ++h) {
             float* row = gin + (p * w.H + h) * w.W;
-            if (s2 == 2) avg_backward_row_s2<2>(w, c0, gd.p + 8, gs, cover.p[2 * h], cover.p[2 * h + 1], row);
-            else avg_backward_row_s2<3>(w, c0, gd.p + 8, gs, cover.p[2 * h], cover.p[2 * h + 1], row);
+            if (s2 == 2) avg_backward_row_s2<2>(w, c0, gd.p + 8, gs, cover.p[2 * h], cover.p[2 * h + 1], row, stream);
+            else avg_backward_row_s2<3>(w, c0, gd.p + 8, gs, cover.p[2 * h], cover.p[2 * h + 1], row, stream);
           }
         }
         stream_fence();
