@@ -8,19 +8,21 @@
 #include <cstdlib>
 #include <new>
 
+#include "core/allocator.h"
 #include "cpu/conv_kernels.h"
 #include "cpu/gemm.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
 
-/// Uninitialized 64-byte aligned scratch memory of n elements, freed on scope exit.
+/// Uninitialized 64-byte aligned scratch memory of n elements, freed on scope exit. It comes
+/// from the tensors' caching allocator: a Winograd filter transform of 512 x 512 channels
+/// (16 MiB) from malloc was a fresh mmap, page-faulted in on every call.
 template <typename T> struct ConvScratch {
+  size_t capacity = 0;  // before p: cpu_alloc sets it while p is initialized
   T* p;
   explicit ConvScratch(int64_t n)
-      : p(static_cast<T*>(std::aligned_alloc(64, (size_t(std::max<int64_t>(n, 1)) * sizeof(T) + 63) / 64 * 64))) {
-    if (p == nullptr) throw std::bad_alloc();
-  }
-  ~ConvScratch() { std::free(p); }
+      : p(static_cast<T*>(core::cpu_alloc(size_t(std::max<int64_t>(n, 1)) * sizeof(T), &capacity))) {}
+  ~ConvScratch() { core::cpu_free(p, capacity); }
   ConvScratch(const ConvScratch&) = delete;
   ConvScratch& operator=(const ConvScratch&) = delete;
 };
