@@ -124,6 +124,12 @@ def test_without_a_gpu_cuda_requests_raise_clearly():
 
 
 @needs_no_gpu
+def test_without_a_gpu_the_cuda_peak_probe_raises_clearly():
+    with pytest.raises(RuntimeError, match=r"\[measure_cuda_peak\]"):
+        nd._C._measure_cuda_peak(1 << 20, 1)
+
+
+@needs_no_gpu
 def test_without_a_gpu_module_cuda_raises_and_leaves_the_module_unchanged():
     net = nn.Linear(3, 2)
     before = net.weight.detach().clone()
@@ -816,3 +822,8 @@ def test_multihead_attention_matches_the_cpu(cuda, kw, call):
                    + ([weights.detach().cpu().numpy()] if weights is not None else []))
     for got, want in zip(res[1], res[0]):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_cuda_peak_probe_measures_the_device(cuda):
+    peak = nd._C._measure_cuda_peak(64 << 20, 2)
+    assert peak["fma_gflops"] > 100 and peak["triad_gbs"] > 10  # any CUDA GPU this backend builds for

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cuda/runtime.h"
+#include "nativedl/machine.h"
 #include "nativedl/runtime.h"
 #include "nativedl/tensor.h"
 
@@ -16,6 +17,9 @@ void cuda_synchronize() {
 }
 CudaMemoryStats cuda_memory_stats(int) { return {}; }
 void cuda_empty_cache() {}
+CudaPeak measure_cuda_peak(int64_t, int) {
+  throw Error("[measure_cuda_peak] nativedl was built without CUDA (no CUDA compiler was found at build time)");
+}
 
 namespace cuda {
 
