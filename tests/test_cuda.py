@@ -191,10 +191,10 @@ def test_mixing_devices_names_both(cuda):
 def test_ops_without_a_cuda_kernel_raise_clearly(cuda):
     """CPU code reached with a device tensor raises (Tensor.data_ptr checks the device) instead
     of reading device memory on the host."""
-    y = nd.ones(2, 3, device="cuda")
+    y, t = nd.ones(2, 3, device="cuda"), nd.zeros(2, dtype=nd.int64, device="cuda")
     with pytest.raises(RuntimeError, match=r"not implemented for CUDA tensors: this op has no CUDA kernel and "
                                            r"reached the CPU code with a tensor on cuda:0"):
-        nd.sort(y, 1)
+        nd._C._cross_entropy_rows(y, t, -100)  # the CPU-only fused loss (F.cross_entropy avoids it on CUDA)
 
 
 def test_elementwise_reductions_softmax_and_matmul_match_the_cpu(cuda):
@@ -827,3 +827,32 @@ def test_multihead_attention_matches_the_cpu(cuda, kw, call):
 def test_cuda_peak_probe_measures_the_device(cuda):
     peak = nd._C._measure_cuda_peak(64 << 20, 2)
     assert peak["fma_gflops"] > 100 and peak["triad_gbs"] > 10  # any CUDA GPU this backend builds for
+
+
+@pytest.mark.parametrize("dtype", [nd.float32, nd.float64, nd.int64, nd.int32, nd.uint8, nd.bool])
+def test_sort_argsort_topk_match_the_cpu_exactly(cuda, dtype):
+    """Rank counting gives the CPU's order exactly: ties by position, NaN above every number,
+    rows longer than one block, topk's first k, the gradient scattered back."""
+    rng = np.random.default_rng(25)
+    a = np.round(rng.standard_normal((3, 700)) * 4)  # many ties
+    if dtype.is_floating_point:
+        a[0, ::7] = np.nan
+        a[1, 3] = -0.0
+    x = nd.from_numpy(a).to(dtype)
+    xc = x.to(cuda)
+    for desc in (False, True):
+        for dim in (0, 1):
+            for want, got in zip(nd.sort(x, dim, desc), nd.sort(xc, dim, desc)):
+                np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+        np.testing.assert_array_equal(nd.argsort(xc, 1, desc).cpu().numpy(), nd.argsort(x, 1, desc).numpy())
+    for k in (0, 1, 5, 700):
+        for want, got in zip(nd.topk(x, k, 1), nd.topk(xc, k, 1)):
+            assert got.device == xc.device
+            np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+    if dtype.is_floating_point:
+        res = []
+        for device in ("cpu", cuda):
+            t = nd.from_numpy(np.nan_to_num(a)).to(dtype).to(device).requires_grad_(True)
+            (nd.topk(t, 9, 1)[0] * nd.arange(9.0, device=device).to(dtype)).sum().backward()
+            res.append(t.grad.cpu().numpy())
+        np.testing.assert_array_equal(res[1], res[0])

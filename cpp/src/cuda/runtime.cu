@@ -129,6 +129,7 @@ void register_embedding_kernels();
 void register_depthwise_kernels();
 void register_rnn_kernels();
 void register_scan_kernels();
+void register_sort_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -148,6 +149,7 @@ void register_kernels() {
   register_depthwise_kernels();
   register_rnn_kernels();
   register_scan_kernels();
+  register_sort_kernels();
 }
 
 void check_device(Device device, const char* op) {
