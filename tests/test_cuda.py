@@ -124,6 +124,15 @@ def test_without_a_gpu_cuda_requests_raise_clearly():
 
 
 @needs_no_gpu
+def test_without_a_gpu_device_properties_raise_clearly():
+    for query in (nd.cuda.get_device_properties, nd.cuda.get_device_name, nd.cuda.get_device_capability):
+        with pytest.raises(RuntimeError, match=r"\[cuda.get_device_properties\] device cuda:0 is not available"):
+            query()
+    with pytest.raises(ValueError, match="expected a CUDA device"):
+        nd.cuda.get_device_name("cpu")
+
+
+@needs_no_gpu
 def test_without_a_gpu_the_cuda_peak_probe_raises_clearly():
     with pytest.raises(RuntimeError, match=r"\[measure_cuda_peak\]"):
         nd._C._measure_cuda_peak(1 << 20, 1)
@@ -573,6 +582,13 @@ def test_depthwise_conv_matches_the_cpu(cuda, case):
         np.testing.assert_allclose(gpu_t.grad.cpu().numpy(), cpu_t.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
+def test_device_properties(cuda):
+    p = nd.cuda.get_device_properties(cuda)
+    assert p.name == nd.cuda.get_device_name() and len(p.name) > 0
+    assert nd.cuda.get_device_capability(0) == (p.major, p.minor) and p.major >= 5
+    assert p.multi_processor_count > 0 and p.total_memory > 1 << 30 and p.name in repr(p)
+
+
 def test_matmul_tf32_when_allowed(cuda, restore_tf32):
     """Off: float32 products accurate to float32 rounding. On (sm_80+): TF32 operands, so errors of
     the order 2^-11 sqrt(k) (at most ~3.2 of it in a NumPy emulation of these cases), on every tile
@@ -585,10 +601,13 @@ def test_matmul_tf32_when_allowed(cuda, restore_tf32):
         scale = np.sqrt(k)  # the size of an entry's accumulated terms
         ac, bc = nd.from_numpy(a).to(cuda), nd.from_numpy(b).to(cuda)
         nd.backends.cuda.matmul.allow_tf32 = False
-        np.testing.assert_allclose(nd.bmm(ac, bc).cpu().numpy(), exact, atol=1e-5 * scale, rtol=0)
+        fp32 = nd.bmm(ac, bc).cpu().numpy()
+        np.testing.assert_allclose(fp32, exact, atol=1e-5 * scale, rtol=0)
         nd.backends.cuda.matmul.allow_tf32 = True
         got = nd.bmm(ac, bc).cpu().numpy()
         np.testing.assert_allclose(got, exact, atol=8 * 2.0 ** -11 * scale, rtol=0)
+        # TF32 tensor cores exist from sm_80: there the rounding shows (typical errors ~2^-11 sqrt(k)).
+        assert (np.abs(got - fp32).max() > 2.0 ** -16 * scale) == (nd.cuda.get_device_capability() >= (8, 0))
         np.testing.assert_allclose((ac.transpose(1, 2).contiguous().transpose(1, 2) @ bc).cpu().numpy(), got,
                                    atol=1e-5 * scale, rtol=0)
     # float64 never rounds to TF32.

@@ -241,6 +241,13 @@ void cuda_synchronize() {
   ND_CUDA_CHECK(cudaDeviceSynchronize());
 }
 
+CudaDeviceProperties cuda_device_properties(int device) {
+  cuda::check_device({DeviceType::CUDA, device}, "cuda.get_device_properties");
+  cudaDeviceProp p{};
+  ND_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
+  return {p.name, p.major, p.minor, p.multiProcessorCount, p.totalGlobalMem};
+}
+
 CudaMemoryStats cuda_memory_stats(int device) {
   if (device < 0 || device >= cuda::device_info().count) return {};
   cuda::Allocator& a = cuda::allocator();
