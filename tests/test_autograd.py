@@ -53,6 +53,27 @@ def test_grad_accumulates_across_backwards():
     np.testing.assert_allclose(np_of(x.grad), [3, 3, 3])
 
 
+def test_leaf_gradients_are_never_shared():
+    """A leaf's .grad is its own: not another leaf's (add passes one gradient to both), nor the
+    caller's gradient tensor, nor a retained non-leaf gradient; an unshared one is taken as is."""
+    x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (x + y).sum().backward()
+    x.grad.add_(5)
+    np.testing.assert_allclose(np_of(y.grad), [1, 1])
+    g = nd.tensor([2.0, 3.0], dtype=nd.float64)
+    z = leaf([1.0, 1.0])
+    z.backward(g)
+    z.grad.add_(1)
+    np.testing.assert_allclose(g.numpy(), [2, 3])
+    a = leaf([1.0, 2.0])
+    b = a + 0
+    b.retain_grad()
+    b.backward(nd.ones(2, dtype=nd.float64))
+    a.grad.mul_(3)
+    np.testing.assert_allclose(np_of(b.grad), [1, 1])
+    np.testing.assert_allclose(np_of(a.grad), [3, 3])
+
+
 def test_retain_graph_and_second_backward():
     x = leaf([1.0, 2.0])
     y = (x ** 2).sum()
@@ -184,6 +205,36 @@ def test_retain_grad():
     (h * 2).sum().backward()
     np.testing.assert_allclose(np_of(h.grad), [20.0, 20.0])
     np.testing.assert_allclose(np_of(x.grad), [20.0, 20.0])
+
+
+def test_fresh_gradient_becomes_grad_without_a_copy():
+    """As PyTorch: a gradient nothing else refers to is stored as .grad itself."""
+    w = nd.ones(4, 3, requires_grad=True)
+    seen = []
+    w.register_hook(lambda g: seen.append(g.data_ptr()))
+    (nd.ones(5, 4) @ w).sum().backward()
+    assert seen[0] == w.grad.data_ptr()
+    np.testing.assert_allclose(np_of(w.grad), np.full((4, 3), 5.0))
+
+
+@pytest.mark.parametrize("make", [
+    lambda a, b: a + b,                              # one gradient tensor handed to both leaves
+    lambda a, b: a + b.view(3),                      # and a view of it
+    lambda a, b: nd.cat([a, b.view(3)]).view(2, 3).sum(0),  # disjoint views of one buffer
+], ids=["shared", "view", "cat"])
+def test_leaves_never_share_gradient_memory(make):
+    a, b = nd.ones(3, requires_grad=True), nd.ones(1, 3, requires_grad=True)
+    (make(a, b) * nd.tensor([1.0, 2.0, 3.0])).sum().backward()
+    a.grad.mul_(10)  # what clip_grad_norm_ does: must not reach b.grad
+    np.testing.assert_allclose(np_of(a.grad), [10.0, 20.0, 30.0])
+    np.testing.assert_allclose(np_of(b.grad), [[1.0, 2.0, 3.0]])
+
+
+def test_user_gradient_is_copied_into_grad():
+    g, a = nd.ones(3), nd.ones(3, requires_grad=True)
+    a.backward(g)
+    g.mul_(5)
+    np.testing.assert_allclose(np_of(a.grad), [1.0, 1.0, 1.0])
 
 
 # ------------------------------------------------------------------ double backward

@@ -159,8 +159,8 @@ def test_matches_pytorch(name, shapes, kw):
 
 
 # --- the kernels' fast paths against plain NumPy (float64): Winograd F(2x2, 3x3) (3x3, stride
-# 1, >= 16 channels per group, >= 4x4 outputs), several small images per GEMM, and strided
-# col2im through phase-split rows ---
+# 1, >= 16 channels per group, >= 4x4 outputs per dilation phase, >= 32 tiles in the batch),
+# several small images per GEMM, wide columns, whole-image filters, and col2im through phase planes ---
 
 def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     """y = conv2d(x, w) + b and the gradients of sum(y * g), written from the definition."""
@@ -190,14 +190,39 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
 @pytest.mark.parametrize("xshape,wshape,kw", [
     ((3, 16, 9, 11), (16, 16, 3, 3), dict(padding=1)),                     # Winograd, odd sizes
     ((2, 32, 10, 12), (24, 16, 3, 3), dict(padding=0, groups=2)),          # Winograd, groups
+    ((2, 20, 19, 21), (24, 20, 3, 3), dict(padding=1)),                    # Winograd, vector tails
     ((41, 16, 8, 8), (16, 16, 3, 3), dict(padding=2)),                     # Winograd, many blocks
-    ((6, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
+    ((8, 16, 5, 4), (16, 16, 3, 3), dict(padding=1)),                      # Winograd, small images
+    ((1, 32, 8, 8), (32, 32, 3, 3), dict(padding=1)),                      # too few tiles: GEMM
     ((33, 8, 4, 4), (8, 4, 3, 3), dict(padding=1, groups=2)),             # several images per GEMM
-    ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated: im2col + GEMM
-    ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),
+    ((2, 16, 12, 13), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # dilated Winograd: 4 phases
+    ((2, 16, 17, 14), (32, 16, 3, 3), dict(padding=(3, 2), dilation=(3, 2))),  # phases of unequal sizes
+    ((1, 16, 40, 38), (16, 16, 3, 3), dict(padding=2, dilation=2)),        # phases of 10 tiles a row
+    ((2, 16, 9, 10), (16, 16, 3, 3), dict(padding=(1, 3), dilation=(2, 3))),   # padding < dilation
+    ((1, 16, 6, 6), (16, 16, 3, 3), dict(padding=1)),                      # few tiles: im2col + GEMM
+    ((2, 8, 12, 13), (8, 8, 3, 3), dict(padding=2, dilation=2)),           # dilated: im2col + GEMM
     ((5, 6, 12, 13), (8, 6, 3, 3), dict(stride=2, padding=1)),             # strided: phase-split col2im
+    ((4, 6, 14, 14), (16, 6, 5, 5), dict()),                               # wide columns (LeNet's C3)
+    ((3, 4, 11, 12), (6, 2, 3, 3), dict(dilation=(2, 1), groups=2)),       # wide columns, dilated, groups
+    ((40, 1, 12, 12), (3, 1, 5, 5), dict()),                               # wide columns, many images a block
+    ((5, 16, 5, 5), (12, 16, 5, 5), dict()),                               # whole-image filter: one GEMM
+    ((3, 8, 4, 3), (6, 4, 4, 3), dict(groups=2, stride=2)),                # whole-image, groups
     ((4, 6, 17, 16), (5, 6, 3, 3), dict(stride=3, padding=2, dilation=2)),
-])
+    ((3, 6, 11, 13), (4, 6, 3, 3), dict(stride=3, padding=4, dilation=2)),  # every tap shifted up/left
+    ((1, 64, 40, 40), (32, 64, 4, 4), dict(stride=2, padding=1)),          # transpose in several row blocks
+] + [(xshape, wshape, dict(kw, groups=xshape[1])) for xshape, wshape, kw in [
+    # Depthwise: rows of whole vectors and overlapping or scalar ends, 4-row blocks and their
+    # ends, multiplier 2, 5x5 and odd kernels, column strides through phases, dilation.
+    ((2, 3, 13, 37), (6, 1, 3, 3), dict(padding=1)),
+    ((2, 4, 9, 21), (4, 1, 5, 5), dict(padding=2)),
+    ((2, 4, 16, 35), (4, 1, 3, 3), dict(stride=2, padding=1)),
+    ((2, 2, 15, 33), (4, 1, 5, 5), dict(stride=2, padding=2)),
+    ((1, 2, 11, 40), (2, 1, 3, 3), dict(stride=3, padding=2, dilation=2)),
+    ((2, 2, 12, 19), (2, 1, 3, 3), dict(padding=2, dilation=2)),
+    ((2, 3, 7, 5), (3, 1, 3, 3), dict(padding=1)),
+    ((1, 2, 6, 30), (2, 1, 4, 2), dict(padding=1)),
+    ((3, 2, 34, 64), (2, 1, 3, 3), dict(padding=0)),
+]])
 def test_fast_paths_match_numpy(xshape, wshape, kw):
     stride, padding, dilation, groups = (kw.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1),
                                                                      ("groups", 1)))
@@ -209,6 +234,12 @@ def test_fast_paths_match_numpy(xshape, wshape, kw):
     ref = _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups)
     for got, want in zip([y.detach(), xt.grad, wt.grad, bt.grad], ref):
         np.testing.assert_allclose(got.numpy(), want, rtol=1e-10, atol=1e-10)
+    if groups == xshape[1]:  # the depthwise kernels' float32 instances (twice the lanes)
+        xt, wt = (nd.from_numpy(a.astype(np.float32)).requires_grad_(True) for a in (x, w))
+        y = F.conv2d(xt, wt, nd.from_numpy(b.astype(np.float32)), **kw)
+        (y * nd.from_numpy(g.astype(np.float32))).sum().backward()
+        for got, want in zip([y.detach(), xt.grad, wt.grad], ref):
+            np.testing.assert_allclose(got.numpy(), want, rtol=1e-4, atol=1e-3)
     # conv_transpose2d is the input gradient's map (output_padding restores x's size): the same
     # numbers, plus its own bias.
     pads, dils = np.broadcast_to(padding, 2), np.broadcast_to(dilation, 2)
@@ -216,3 +247,34 @@ def test_fast_paths_match_numpy(xshape, wshape, kw):
     bx = RNG.standard_normal(xshape[1])
     xg = F.conv_transpose2d(nd.from_numpy(g), nd.from_numpy(w), nd.from_numpy(bx), output_padding=out_pad, **kw)
     np.testing.assert_allclose(xg.numpy(), ref[1] + bx[None, :, None, None], rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_transpose_infinite_weight_reaches_only_its_taps(dtype):
+    # y > 0 and one +inf weight: the outputs that tap reaches are +inf, the others finite; no
+    # NaN from the positions a tap does not reach (the GEMM's padding columns, Note [Flat col2im]).
+    y = np.abs(RNG.standard_normal((2, 8, 6, 7))).astype(dtype) + 0.5
+    w = RNG.standard_normal((8, 3, 4, 4)).astype(dtype)
+    w[2, 1, 0, 3] = np.inf
+    out = F.conv_transpose2d(nd.from_numpy(y), nd.from_numpy(w), stride=2, padding=1).numpy()
+    reached = np.zeros(out.shape[2:], bool)
+    reached[1:2 * 6 - 1:2, 2:2 * 7:2] = True  # x row 2p - 1 + 0, column 2q - 1 + 3 (inside x)
+    assert not np.isnan(out).any()
+    np.testing.assert_array_equal(np.isinf(out[:, 1]), np.broadcast_to(reached, out[:, 1].shape))
+    assert np.isfinite(np.delete(out, 1, axis=1)).all()
+
+
+def test_depthwise_streamed_outputs_match_small_batches():
+    """Outputs past 64 MiB are written with streaming stores (Note [Streaming depthwise outputs]):
+    the forward, transpose and input gradient give the same numbers as on a small batch."""
+    x, w, g = _f32(17, 64, 128, 128), _f32(64, 1, 3, 3), _f32(17, 64, 128, 128)
+    xr = x.detach().requires_grad_(True)
+    y = F.conv2d(xr, w.detach().requires_grad_(True), padding=1, groups=64)
+    y.backward(g)
+    t = F.conv_transpose2d(g, w, padding=1, groups=64)
+    xs = x[:2].detach().requires_grad_(True)
+    ys = F.conv2d(xs, w.detach().requires_grad_(True), padding=1, groups=64)
+    ys.backward(g[:2])
+    ts = F.conv_transpose2d(g[:2], w, padding=1, groups=64)
+    for big, small in [(y.detach(), ys.detach()), (xr.grad, xs.grad), (t, ts)]:
+        np.testing.assert_array_equal(big[:2].numpy(), small.numpy())

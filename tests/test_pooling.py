@@ -30,6 +30,41 @@ def test_max_pool_gradient_goes_to_argmax_once_per_window():
     np.testing.assert_array_equal(x.grad.numpy(), [[[0, 2, 1, 0]]])
 
 
+@pytest.mark.parametrize("kw", [dict(kernel_size=3, stride=2, padding=1), dict(kernel_size=2, stride=1),
+                                dict(kernel_size=(3, 2), stride=(2, 1), padding=(1, 0), dilation=(1, 2)),
+                                dict(kernel_size=3, stride=2, ceil_mode=True), dict(kernel_size=4, stride=3)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_max_pool_gradient_with_ties_goes_to_first_max(kw, dtype):
+    from op_table.pooling import ref_max_pool2d
+    rng = np.random.default_rng(0)
+    x = rng.integers(0, 3, size=(2, 3, 9, 37)).astype(dtype)  # ties in most windows
+    _, idx = ref_max_pool2d(x, **kw)
+    g = rng.normal(size=idx.shape).astype(dtype)
+    want = np.zeros((6, 9 * 37), dtype)
+    for p, (ip, gp) in enumerate(zip(idx.reshape(6, -1), g.reshape(6, -1))):
+        np.add.at(want[p], ip, gp)
+    for with_indices in (False, True):  # tap codes, flat indices
+        xt = t(x, True)
+        out = F.max_pool2d(xt, return_indices=with_indices, **kw)
+        (out[0] if with_indices else out).backward(t(g))
+        np.testing.assert_array_equal(xt.grad.numpy(), want.reshape(x.shape))
+
+
+@pytest.mark.parametrize("kw, shape", [
+    (dict(kernel_size=(2, 4), stride=(2, 3), padding=(1, 2), dilation=(2, 2), ceil_mode=True), (2, 3, 1, 36)),
+    (dict(kernel_size=(1, 2), stride=(1, 2), padding=(0, 1), dilation=(1, 2)), (1, 2, 5, 1)),
+])
+def test_max_pool_windows_wholly_in_padding_are_minus_inf(kw, shape):
+    # Dilation can step over the input (PyTorch allows it): such windows give -inf, and their
+    # gradient goes nowhere.
+    x = t(np.random.default_rng(0).normal(size=shape), True)
+    out = F.max_pool2d(x, **kw)
+    assert np.isneginf(out.detach().numpy()).all()
+    out.sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros(shape))
+    assert np.isneginf(F.max_pool2d(x.detach(), return_indices=True, **kw)[0].numpy()).all()
+
+
 def test_lp_pool_matches_loops():
     rng = np.random.default_rng(0)
     x = rng.uniform(0.1, 2, size=(2, 3, 5, 6))

@@ -23,7 +23,10 @@ template <typename Fn> Tensor nogil(int64_t work, Fn&& fn) {
 
 void bind_elementwise(py::module_& m, TensorClass& cls) {
 #define ND_BIND_UNARY(name)                                                                          \
-  m.def(#name, [](const Tensor& x) { return nogil(x.numel(), [&] { return name(x); }); }, py::arg("input"));    \
+  m.def(#name, [](const Tensor& x, const py::object& out) {                                         \
+    return with_out(out, #name, [&] { return nogil(x.numel(), [&] { return name(x); }); },            \
+                    [&](Tensor& o) { nogil(x.numel(), [&] { return name##_out(o, x); }); });          \
+  }, py::arg("input"), py::kw_only(), py::arg("out") = py::none());                                 \
   cls.def(#name, [](const Tensor& x) { return nogil(x.numel(), [&] { return name(x); }); });                    \
   cls.def(#name "_", [](py::object self) {                                                           \
     return return_self(self, [](Tensor& x) { nogil(x.numel(), [&] { return name##_(x); }); });      \
@@ -33,10 +36,12 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
 #undef ND_BIND_UNARY
 
 #define ND_BIND_BINARY(name)                                                                         \
-  m.def(#name, [](py::handle a, py::handle b) {                                                      \
+  m.def(#name, [](py::handle a, py::handle b, const py::object& out) {                              \
     Tensor ta = to_tensor(a, #name), tb = to_tensor(b, #name);                                       \
-    return nogil(ta.numel() + tb.numel(), [&] { return name(ta, tb); });                                                      \
-  }, py::arg("input"), py::arg("other"));                                                            \
+    const int64_t work = ta.numel() + tb.numel();                                                    \
+    return with_out(out, #name, [&] { return nogil(work, [&] { return name(ta, tb); }); },           \
+                    [&](Tensor& o) { nogil(work, [&] { return name##_out(o, ta, tb); }); });         \
+  }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("out") = py::none());               \
   cls.def(#name, [](const Tensor& a, py::handle b) {                                                 \
     Tensor tb = to_tensor(b, #name);                                                                 \
     return nogil(a.numel() + tb.numel(), [&] { return name(a, tb); });                                                       \
@@ -57,7 +62,18 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
       Scalar al = to_scalar(alpha, is_add ? "add" : "sub");
       return nogil([&] { return is_add ? add(ta, tb, al) : sub(ta, tb, al); });
     };
-    m.def(name, fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
+    m.def(name, [is_add](py::handle a, py::handle b, py::handle alpha, const py::object& out) {
+      const char* op = is_add ? "add" : "sub";
+      Tensor ta = to_tensor(a, op), tb = to_tensor(b, op);
+      Scalar al = to_scalar(alpha, op);
+      return with_out(out, op, [&] { return nogil([&] { return is_add ? add(ta, tb, al) : sub(ta, tb, al); }); },
+                      [&](Tensor& o) {
+                        nogil([&] {
+                          const Tensor scaled = al.to_double() == 1.0 && !al.is_floating() ? tb : mul(tb, al);
+                          return is_add ? add_out(o, ta, scaled) : sub_out(o, ta, scaled);
+                        });
+                      });
+    }, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("alpha") = 1, py::arg("out") = py::none());
     cls.def(name, fn, py::arg("other"), py::kw_only(), py::arg("alpha") = 1);
     cls.def((std::string(name) + "_").c_str(), [is_add](py::object self, py::handle b, py::handle alpha) {
       Tensor tb = to_tensor(b, is_add ? "add_" : "sub_");
@@ -69,9 +85,21 @@ void bind_elementwise(py::module_& m, TensorClass& cls) {
     Tensor ta = to_tensor(a, "div"), tb = to_tensor(b, "div");
     return nogil([&] { return div(ta, tb, mode.value_or("")); });
   };
-  m.def("div", div_fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
-  m.def("divide", div_fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
-  m.def("true_divide", div_fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
+  auto div_out_fn = [](py::handle a, py::handle b, std::optional<std::string> mode, const py::object& out) {
+    Tensor ta = to_tensor(a, "div"), tb = to_tensor(b, "div");
+    const std::string md = mode.value_or("");
+    return with_out(out, "div", [&] { return nogil([&] { return div(ta, tb, md); }); }, [&](Tensor& o) {
+      nogil([&]() -> Tensor {
+        if (md.empty()) return div_out(o, ta, tb);
+        if (md == "floor") return div_floor_out(o, ta, tb);
+        if (md == "trunc") return div_trunc_out(o, ta, tb);
+        return div(ta, tb, md);  // raises naming the bad rounding_mode
+      });
+    });
+  };
+  for (const char* name : {"div", "divide", "true_divide"})
+    m.def(name, div_out_fn, py::arg("input"), py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none(),
+          py::arg("out") = py::none());
   cls.def("div", div_fn, py::arg("other"), py::kw_only(), py::arg("rounding_mode") = py::none());
   cls.def("div_", [](py::object self, py::handle b, std::optional<std::string> mode) {
     Tensor tb = to_tensor(b, "div_");

@@ -13,4 +13,16 @@ template <typename Fn> py::object return_self(const py::object& self, Fn&& fn) {
   return self;
 }
 
+/// An op's result under its out= argument: fn() when out is None; otherwise out_fn(out's
+/// Tensor) and then out, the very Python object passed (PyTorch returns it).
+template <typename Fn, typename OutFn>
+py::object with_out(const py::object& out, const char* op, Fn&& fn, OutFn&& out_fn) {
+  if (out.is_none()) return wrap(fn());
+  if (!py::isinstance<Tensor>(out))
+    throw TypeError(std::string("[") + op + "] out must be a Tensor, got " +
+                    py::str(py::type::of(out).attr("__name__")).cast<std::string>());
+  out_fn(out.cast<Tensor&>());
+  return out;
+}
+
 }  // namespace nd::py_bind

@@ -147,6 +147,15 @@ AVG1_KW = [{"kernel_size": 3}, {"kernel_size": 3, "stride": 2, "padding": 1, "ce
            {"kernel_size": 3, "stride": 2, "padding": 1, "count_include_pad": False}]
 
 
+def tie_inputs(shapes, dtype, rng):
+    """Small integers: most windows hold their maximum more than once (the first one wins)."""
+    return [rng.integers(0, 3, size=s).astype(dtype) for s in shapes]
+
+
+# Planes wide enough for the kernels' vector lanes, with odd sizes for their scalar ends.
+WIDE_2D = [((1, 2, 9, 37),), ((2, 11, 40),)]
+
+
 def values(f):
     """The values of a (values, indices) op, for gradcheck."""
     return lambda *a, **k: f(*a, **k)[0]
@@ -157,12 +166,20 @@ ROWS = [
            differentiable=False, atol=TOL, rtol=TOL),
     OpInfo("max_pool2d_with_indices-grad", values(nd.max_pool2d_with_indices), lambda *a, **k: ref_max_pool2d(*a, **k)[0],
            [((1, 2, 5, 6),)], MAX_KW),
+    OpInfo("max_pool2d_with_indices-ties", nd.max_pool2d_with_indices, ref_max_pool2d, SHAPES_2D + WIDE_2D, MAX_KW,
+           gen=tie_inputs, differentiable=False),
+    OpInfo("max_pool2d", nd.max_pool2d, lambda *a, **k: ref_max_pool2d(*a, **k)[0], SHAPES_2D + WIDE_2D, MAX_KW,
+           grad_shapes=[((1, 2, 5, 6),), ((1, 1, 3, 21),)]),
+    OpInfo("max_pool1d", nd.max_pool1d, lambda *a, **k: as_1d(ref_max_pool2d)(*a, **k)[0],
+           SHAPES_1D + [((2, 3, 41),)], MAX1_KW, grad_shapes=[((2, 2, 7),), ((1, 1, 37),)]),
     OpInfo("max_pool1d_with_indices", nd.max_pool1d_with_indices, as_1d(ref_max_pool2d), SHAPES_1D, MAX1_KW,
            differentiable=False),
     OpInfo("max_pool1d_with_indices-grad", values(nd.max_pool1d_with_indices),
            lambda *a, **k: as_1d(ref_max_pool2d)(*a, **k)[0], GRAD_1D, MAX1_KW),
-    OpInfo("avg_pool2d", nd.avg_pool2d, ref_avg_pool2d, SHAPES_2D, AVG_KW, grad_shapes=GRAD_2D),
-    OpInfo("avg_pool1d", nd.avg_pool1d, as_1d(ref_avg_pool2d), SHAPES_1D, AVG1_KW, grad_shapes=GRAD_1D),
+    OpInfo("avg_pool2d", nd.avg_pool2d, ref_avg_pool2d, SHAPES_2D + WIDE_2D, AVG_KW,
+           grad_shapes=GRAD_2D + [((1, 1, 4, 23),)]),
+    OpInfo("avg_pool1d", nd.avg_pool1d, as_1d(ref_avg_pool2d), SHAPES_1D + [((2, 3, 41),)], AVG1_KW,
+           grad_shapes=GRAD_1D + [((1, 1, 37),)]),
     OpInfo("adaptive_avg_pool2d", nd.adaptive_avg_pool2d, lambda x, output_size: ref_adaptive(x, output_size, "avg"),
            SHAPES_2D, [{"output_size": (3, 4)}, {"output_size": 1}, {"output_size": (5, 3)}, {"output_size": (7, 2)}],
            grad_shapes=GRAD_2D),

@@ -61,15 +61,25 @@ class AccumulateGrad : public Node {
     auto impl = leaf_.lock();
     if (!impl) return {};  // the leaf is gone: nobody can read its .grad
     const Tensor leaf(std::move(impl));
-    Tensor g = grads[0];
-    // A gradient handed to several leaves (add's backward passes it through) must not be
-    // shared: an in-place update of one leaf's .grad would change the other's.
-    if (!grad_mode_enabled()) g = g.impl_ptr().use_count() > 1 ? clone(g) : g.detach();
     Tensor old = leaf.grad();
-    leaf.set_grad(old.defined() ? add(old, g) : g);
+    if (old.defined()) {
+      leaf.set_grad(add(old, grads[0]));
+    } else {
+      leaf.set_grad(grad_mode_enabled() ? grads[0] : (stealable(grads[0]) ? grads[0].detach() : clone(grads[0])));
+    }
     return {};
   }
  private:
+  // Whether the incoming gradient can become .grad itself, as PyTorch does, instead of a
+  // copy (a copy per parameter per step). Only when nothing else can see its memory: the
+  // engine's list holds the one reference to the impl (add's backward hands one tensor to
+  // several leaves), no other impl views its storage (an in-place update of one leaf's .grad,
+  // e.g. clip_grad_norm_, must not change another's), and it is dense.
+  static bool stealable(const Tensor& g) {
+    const auto& impl = g.impl_ptr();
+    return impl.use_count() == 1 && impl->storage.use_count() == 1 && !impl->is_view && !impl->storage->owner &&
+           g.is_contiguous();
+  }
   std::weak_ptr<TensorImpl> leaf_;
 };
 

@@ -46,5 +46,10 @@ extern DispatchStub<ConvWeightKernel> conv_weight_stub;
 extern DispatchStub<ConvForwardKernel> depthwise_forward_stub;
 extern DispatchStub<ConvTransposeKernel> depthwise_transpose_stub;
 extern DispatchStub<ConvWeightKernel> depthwise_weight_stub;
+/// The whole depthwise backward in one pass over the data: gx = conv^T(gy, w), gw = conv_w(x, gy)
+/// and, when gb is non-null, gb[o] = the sum of gy's plane o over the batch.
+using DepthwiseBackwardKernel = void (*)(const ConvGeom& g, const void* x, const void* gy, const void* w, void* gx,
+                                         void* gw, void* gb);
+extern DispatchStub<DepthwiseBackwardKernel> depthwise_backward_stub;
 
 }  // namespace nd::cpu

@@ -44,9 +44,9 @@ inline void gemm_t(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const doub
 }
 
 /// Winograd F(2x2, 3x3) (Note [Winograd F(2x2, 3x3)] in kernels/conv_winograd.cpp): whether
-/// it serves g's forward (3x3, stride 1, no dilation, at least 16 channels per group each
-/// side, outputs at least 4x4), that forward, y = conv(x, w) (+ bias), and the weight gradient
-/// w = conv_w(x, y).
+/// it serves g's forward (3x3, stride 1, any dilation, at least 16 channels per group each
+/// side, outputs at least 4x4 per dilation phase, enough tiles in the batch), that forward,
+/// y = conv(x, w) (+ bias), and the weight gradient w = conv_w(x, y).
 bool winograd_applies(const ConvGeom& g);
 template <typename T> void winograd_forward(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y);
 template <typename T> void winograd_weight(const ConvGeom& g, const T* x, const T* y, T* dw);

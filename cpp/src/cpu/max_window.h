@@ -1,5 +1,6 @@
-// The scalar max-pooling window scan, shared by the CPU kernels (cpu/kernels/pooling.cpp, once
-// per ISA) and the CUDA kernel (cuda/pool.cu), so both pick the same element.
+// The max-pooling window scan of the CUDA kernel (cuda/pool.cu), and the tap-code conversions
+// it shares with the CPU kernels (cpu/kernels/pooling.cpp, once per ISA), whose separable
+// scan picks the same element (the first maximum, or the last NaN).
 // Per-ISA copies live in the ISA's namespace (Note [ISA namespaces]); nvcc's in nd::cuda.
 #pragma once
 #include <cmath>
@@ -39,6 +40,14 @@ ND_HD int64_t max_window_arg(const cpu::PoolWindows& w, const T* x, int64_t oh, 
       found |= hit;
     }
   return arg;
+}
+
+// Note [Tap codes]: the code of flat position `arg` in window (oh, ow), and back.
+ND_HD int64_t tap_code(const cpu::PoolWindows& w, int64_t oh, int64_t ow, int64_t arg) {
+  return (arg / w.W - w.start_h[oh]) / w.dil_h * w.tap_cols + (arg % w.W - w.start_w[ow]) / w.dil_w;
+}
+ND_HD int64_t tap_flat(const cpu::PoolWindows& w, int64_t oh, int64_t ow, int64_t code) {
+  return (w.start_h[oh] + code / w.tap_cols * w.dil_h) * w.W + w.start_w[ow] + code % w.tap_cols * w.dil_w;
 }
 
 }  // namespace

@@ -32,17 +32,27 @@ struct PoolWindows {
   const double* div_w = nullptr;
   double divisor_override = 0;    // avg only; 0: none
   int64_t dil_h = 1, dil_w = 1;
+  int64_t tap_cols = 1;           // max only: taps in a window row (Note [Tap codes])
   int64_t planes = 0, H = 0, W = 0, OH = 0, OW = 0;
   DType dtype = DType::Float32;
 };
 
-/// out (planes, OH, OW) = window maxima; indices (if non-null) = flat h*W + w of the maximum
-/// in its plane: the first maximum, or the last NaN when the window has NaNs (as PyTorch).
-using MaxPoolKernel = void (*)(const PoolWindows& w, const void* in, void* out, int64_t* indices);
-/// out (planes, H, W) = zeros with src (planes, OH, OW) placed at indices: summed where an
-/// index repeats (accumulate: max pooling's backward) or written (max unpooling).
-using MaxPoolBackwardKernel = void (*)(const PoolWindows& w, const void* src, const int64_t* indices, void* out,
-                                       bool accumulate);
+// Note [Tap codes]
+// Max pooling's backward needs each window's argmax. As a flat int64 index (h * W + w) it
+// costs twice the bytes of a float32 output; as the tap's position in its window, window row
+// times tap_cols plus window column, it fits one byte for windows of at most 256 taps. The
+// op layer asks for the flat indices only when the caller wants them (return_indices,
+// max_unpool, adaptive pooling) or the windows are too large, and tap codes otherwise.
+
+/// out (planes, OH, OW) = window maxima, the first maximum or the last NaN when the window
+/// has NaNs (as PyTorch); indices and taps (each if non-null) = where: the flat h*W + w in
+/// its plane, the tap code (Note [Tap codes]).
+using MaxPoolKernel = void (*)(const PoolWindows& w, const void* in, void* out, int64_t* indices, uint8_t* taps);
+/// out (planes, H, W) = zeros with src (planes, OH, OW) placed at the maxima: summed where
+/// several land on one element (accumulate: max pooling's backward, given the forward's
+/// tables and its taps or indices) or written (max unpooling: indices, no tables).
+using MaxPoolBackwardKernel = void (*)(const PoolWindows& w, const void* src, const int64_t* indices,
+                                       const uint8_t* taps, void* out, bool accumulate);
 /// out = window sums / divisor.
 using AvgPoolKernel = void (*)(const PoolWindows& w, const void* in, void* out);
 /// grad_in (written) = each grad_out / divisor spread over its window.

@@ -81,28 +81,35 @@ __device__ __forceinline__ void for_covering(const int64_t* start, const int64_t
 }
 
 // The CPU kernels' window scan (cpu/max_window.h): the first maximum, or the last NaN.
-template <typename T> __global__ void max_pool_kernel(const PoolWindows w, const T* in, T* out, int64_t* indices) {
+// Indices and tap codes (Note [Tap codes]) are each written where asked for.
+template <typename T>
+__global__ void max_pool_kernel(const PoolWindows w, const T* in, T* out, int64_t* indices, uint8_t* taps) {
   ND_FOR_EACH(i, w.planes * w.OH * w.OW) {
     const int64_t ow = i % w.OW, oh = (i / w.OW) % w.OH, p = i / (w.OW * w.OH);
     const T* x = in + p * w.H * w.W;
     const int64_t arg = max_window_arg(w, x, oh, ow);
-    out[i] = x[arg];
+    // A window wholly in the padding (dilation can step over the input) is -inf, as in PyTorch.
+    out[i] = w.start_h[oh] < w.end_h[oh] && w.start_w[ow] < w.end_w[ow] ? x[arg] : -T(INFINITY);
     if (indices) indices[i] = arg;
+    if (taps) taps[i] = uint8_t(tap_code(w, oh, ow, arg));
   }
 }
 
-// Input element (h, c) receives the gradients of the outputs that picked it, in output order.
+// Input element (h, c) receives the gradients of the outputs that picked it (given by flat
+// indices or tap codes), in output order.
 template <typename T>
-__global__ void max_pool_backward_kernel(const PoolWindows w, const T* gout, const int64_t* indices, T* gin) {
+__global__ void max_pool_backward_kernel(const PoolWindows w, const T* gout, const int64_t* indices,
+                                         const uint8_t* taps, T* gin) {
   ND_FOR_EACH(i, w.planes * w.H * w.W) {
     const int64_t hw = i % (w.H * w.W), h = hw / w.W, c = hw % w.W, p = i / (w.H * w.W);
     const T* go = gout + p * w.OH * w.OW;
-    const int64_t* ix = indices + p * w.OH * w.OW;
+    const int64_t o0 = p * w.OH * w.OW;
     T acc = 0;
     for_covering(w.start_h, w.end_h, w.OH, w.dil_h, h, [&](int64_t oh) {
       for_covering(w.start_w, w.end_w, w.OW, w.dil_w, c, [&](int64_t ow) {
         const int64_t k = oh * w.OW + ow;
-        if (ix[k] == hw) acc += go[k];
+        const int64_t at = taps ? tap_flat(w, oh, ow, taps[o0 + k]) : indices[o0 + k];
+        if (at == hw) acc += go[k];
       });
     });
     gin[i] = acc;
@@ -166,18 +173,19 @@ template <typename T> __global__ void avg_pool_backward_kernel(const PoolWindows
 
 #undef ND_FOR_EACH
 
-template <typename T> void max_pool_typed(const PoolWindows& host, const void* in, void* out, int64_t* indices) {
+template <typename T>
+void max_pool_typed(const PoolWindows& host, const void* in, void* out, int64_t* indices, uint8_t* taps) {
   DeviceWindows d(host);
   max_pool_kernel<T><<<grid_for(host.planes * host.OH * host.OW), kBlock>>>(
-      d.w, static_cast<const T*>(in), static_cast<T*>(out), indices);
+      d.w, static_cast<const T*>(in), static_cast<T*>(out), indices, taps);
   ND_CUDA_CHECK_LAUNCH(max_pool_kernel);
 }
 
 template <typename T> void max_pool_backward_typed(const PoolWindows& host, const void* gout, const int64_t* indices,
-                                                   void* gin) {
+                                                   const uint8_t* taps, void* gin) {
   DeviceWindows d(host);
   max_pool_backward_kernel<T><<<grid_for(host.planes * host.H * host.W), kBlock>>>(
-      d.w, static_cast<const T*>(gout), indices, static_cast<T*>(gin));
+      d.w, static_cast<const T*>(gout), indices, taps, static_cast<T*>(gin));
   ND_CUDA_CHECK_LAUNCH(max_pool_backward_kernel);
 }
 
@@ -213,23 +221,24 @@ template <typename T> void avg_pool_backward_typed(const PoolWindows& host, cons
 }
 
 // The op layer calls these with non-empty outputs only.
-void max_pool(const PoolWindows& w, const void* in, void* out, int64_t* indices) {
-  if (w.dtype == DType::Float64) max_pool_typed<double>(w, in, out, indices);
-  else max_pool_typed<float>(w, in, out, indices);
+void max_pool(const PoolWindows& w, const void* in, void* out, int64_t* indices, uint8_t* taps) {
+  if (w.dtype == DType::Float64) max_pool_typed<double>(w, in, out, indices, taps);
+  else max_pool_typed<float>(w, in, out, indices, taps);
 }
 
-// Max pooling's backward (accumulate, with the forward's tables) gathers; max unpooling
-// (written, arbitrary indices already checked to be inside a plane by the op) picks each
-// output's last writer.
-void max_pool_backward(const PoolWindows& w, const void* gout, const int64_t* indices, void* gin, bool accumulate) {
+// Max pooling's backward (accumulate, with the forward's tables and its taps or indices)
+// gathers; max unpooling (written, arbitrary indices already checked to be inside a plane by
+// the op) picks each output's last writer.
+void max_pool_backward(const PoolWindows& w, const void* gout, const int64_t* indices, const uint8_t* taps,
+                       void* gin, bool accumulate) {
   if (!accumulate) {
     if (w.dtype == DType::Float64) max_unpool_typed<double>(w, gout, indices, gin);
     else max_unpool_typed<float>(w, gout, indices, gin);
     return;
   }
   ND_CHECK(w.start_h != nullptr, Error, "[max_pool2d_backward] needs the forward's windows on CUDA tensors");
-  if (w.dtype == DType::Float64) max_pool_backward_typed<double>(w, gout, indices, gin);
-  else max_pool_backward_typed<float>(w, gout, indices, gin);
+  if (w.dtype == DType::Float64) max_pool_backward_typed<double>(w, gout, indices, taps, gin);
+  else max_pool_backward_typed<float>(w, gout, indices, taps, gin);
 }
 
 void avg_pool(const PoolWindows& w, const void* in, void* out) {

@@ -18,6 +18,7 @@ DispatchStub<ConvWeightKernel> conv_weight_stub;
 DispatchStub<ConvForwardKernel> depthwise_forward_stub;
 DispatchStub<ConvTransposeKernel> depthwise_transpose_stub;
 DispatchStub<ConvWeightKernel> depthwise_weight_stub;
+DispatchStub<DepthwiseBackwardKernel> depthwise_backward_stub;
 }  // namespace cpu
 
 using autograd::record;
@@ -54,6 +55,20 @@ const void* ptr_or_null(const Tensor& t) { return t.defined() ? t.device_data_pt
 // Options for an output of `like`'s dtype on its device.
 TensorOptions like(const Tensor& t) { return TensorOptions(t.dtype()).with_device(t.device()); }
 
+// The gradients {x, w, b (when need_b)} of a depthwise conv2d in one pass over the data (Note
+// [Fused depthwise backward] in cpu/kernels/depthwise.cpp); CPU only, and without history:
+// double backward takes the separate maps.
+TensorList depthwise_backward(const Tensor& x, const Tensor& w, const Tensor& gy, bool need_b, const ConvParams& p) {
+  const Tensor xc = contiguous(x), wc = contiguous(w), gc = contiguous(gy);
+  Tensor gx = empty(x.shape(), like(x)), gw = empty(w.shape(), like(w));
+  Tensor gb = need_b ? empty({w.size(0)}, like(w)) : Tensor();
+  const cpu::ConvGeom g = geom(x.dtype(), x.shape(), w.shape(), gy.shape(), p);
+  ops::launch_on(x.device(), "conv2d_backward", cpu::depthwise_backward_stub, g, xc.device_data_ptr(),
+                 gc.device_data_ptr(), wc.device_data_ptr(), gx.device_data_ptr(), gw.device_data_ptr(),
+                 need_b ? gb.device_data_ptr() : nullptr);
+  return need_b ? TensorList{gx, gw, gb} : TensorList{gx, gw};
+}
+
 // y = conv(x, w) + b of the given output size; its gradients are conv_tpose and conv_wgrad.
 Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t oh, int64_t ow, const ConvParams& p) {
   Tensor out;
@@ -72,7 +87,13 @@ Tensor conv_fwd(const Tensor& x, const Tensor& w, const Tensor& b, int64_t oh, i
   const bool need_x = x.requires_grad(), need_w = w.requires_grad(), need_b = b.defined() && b.requires_grad();
   const SavedTensor sx(need_w ? x : Tensor()), sw(need_x ? w : Tensor());
   const int64_t h = x.size(2), wd = x.size(3), kh = w.size(2), kw = w.size(3);
+  const bool fused = need_x && need_w && p.groups > 1 && p.groups == x.size(1) && x.device().type == DeviceType::CPU;
   record("ConvolutionBackward0", inputs, {out}, [=](const TensorList& g) {
+    if (fused && !grad_mode_enabled()) {
+      TensorList grads = depthwise_backward(sx.unpack(), sw.unpack(), g[0], need_b, p);
+      grads.resize(inputs.size());
+      return grads;
+    }
     TensorList grads(inputs.size());
     if (need_x) grads[0] = conv_tpose(g[0], sw.unpack(), Tensor(), h, wd, p);
     if (need_w) grads[1] = conv_wgrad(sx.unpack(), g[0], kh, kw, p);

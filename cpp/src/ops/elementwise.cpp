@@ -424,16 +424,95 @@ Tensor& binary_inplace(BinaryOp op, Tensor& self, const Tensor& other) {
   return self;
 }
 
+// ---------------------------------------------------------------- out= forms
+
+// True when writing `out` could change elements of `in` not yet read: they share memory but
+// not element for element (out=x itself is safe for an elementwise op).
+bool overlaps_partially(const Tensor& out, const Tensor& in) {
+  return in.impl()->storage == out.impl()->storage &&
+         !(in.impl()->offset == out.impl()->offset && in.shape() == out.shape() && in.strides() == out.strides());
+}
+
+// Readies `out` for an op's result of `shape` and `dtype`, as PyTorch's out= does: no autograd,
+// a dtype the result can be cast to, the result's shape (an empty out is resized to it). Every
+// check runs before anything is written.
+void prepare_out(Tensor& out, const Shape& shape, DType dtype, std::initializer_list<const Tensor*> inputs,
+                 const char* op) {
+  ND_CHECK(!autograd::any_requires_grad(inputs) && !(grad_mode_enabled() && out.requires_grad()), Error, "[", op,
+           "] functions with out=... arguments don't support automatic differentiation, but one of the "
+           "arguments requires grad");
+  ND_CHECK(can_cast(dtype, out.dtype()), TypeError, "[", op, "] result type ", dtype_name(dtype),
+           " can't be cast to the desired output type ", dtype_name(out.dtype()));
+  if (out.shape() != shape) {
+    ND_CHECK(out.numel() == 0 && !out.impl()->is_view, ValueError, "[", op, "] out has shape ",
+             shape_str(out.shape()), " but the result has shape ", shape_str(shape),
+             "; pass an out of the result's shape, or an empty one to be resized");
+    const Tensor fresh = empty(shape, TensorOptions(out.dtype()).with_device(out.device()));
+    TensorImpl& impl = *out.impl();
+    impl.storage = fresh.impl()->storage;
+    impl.offset = 0;
+    impl.shape = fresh.shape();
+    impl.strides = fresh.strides();
+  }
+  ops::check_no_internal_overlap(out, op);
+}
+
+// Writes `compute`-typed results into out: the kernel writes out directly when it has the
+// result's dtype and overlaps no operand partially, otherwise out receives a converted copy.
+template <typename Direct, typename Computed>
+Tensor& write_out(Tensor& out, DType result, std::initializer_list<const Tensor*> inputs, Direct&& direct,
+                  Computed&& computed) {
+  NoGradGuard no_grad;
+  bool direct_ok = out.dtype() == result;
+  for (const Tensor* t : inputs) direct_ok = direct_ok && !overlaps_partially(out, *t);
+  if (direct_ok) direct();
+  else raw_copy(out, to_dtype(computed(), out.dtype()));
+  out.bump_version();
+  return out;
+}
+
+Tensor& unary_out(UnaryOp op, Tensor& out, const Tensor& x) {
+  const char* name = cpu::unary_op_name(op);
+  ops::common_device(name, {&x, &out});
+  const DType compute = unary_compute_dtype(op, x);
+  prepare_out(out, x.shape(), compute, {&x}, name);
+  return write_out(out, compute, {&x},
+                   [&] { ops::launch(cpu::unary_stub, ops::make_iter(out, {to_dtype(x, compute)}, name), op); },
+                   [&] { return unary_forward(op, x); });
+}
+
+Tensor& binary_out(BinaryOp op, Tensor& out, const Tensor& a_in, const Tensor& b_in) {
+  const char* name = cpu::binary_op_name(op);
+  const Tensor a = ops::scalar_to_device(a_in, out.device()), b = ops::scalar_to_device(b_in, out.device());
+  ops::common_device(name, {&a, &b, &out});
+  const Shape shape = core::broadcast_shapes(a.shape(), b.shape(), name);
+  check_operand_dtypes(op, a, b);
+  const DType compute = binary_compute_dtype(op, result_type(a, b));
+  const DType result = cpu::binary_op_outputs_bool(op) ? DType::Bool : compute;
+  prepare_out(out, shape, result, {&a, &b}, name);
+  return write_out(out, result, {&a, &b}, [&] {
+    const Tensor ac = to_dtype(a, compute), bc = to_dtype(b, compute);
+    check_integer_operands(op, bc);
+    ops::launch(cpu::binary_stub, ops::make_iter(out, {ac, bc}, name), op);
+  }, [&] { return binary_forward(op, a, b, compute, shape); });
+}
+
 }  // namespace
 
 #define ND_DEFINE_BINARY(name)                                                                       \
   Tensor name(const Tensor& a, const Tensor& b) { return binary_op(BinaryOp::name, a, b); }           \
   Tensor name(const Tensor& a, Scalar b) { return binary_op(BinaryOp::name, a, wrap(b)); }            \
   Tensor& name##_(Tensor& self, const Tensor& other) { return binary_inplace(BinaryOp::name, self, other); } \
-  Tensor& name##_(Tensor& self, Scalar other) { return binary_inplace(BinaryOp::name, self, wrap(other)); }
+  Tensor& name##_(Tensor& self, Scalar other) { return binary_inplace(BinaryOp::name, self, wrap(other)); } \
+  Tensor& name##_out(Tensor& out, const Tensor& a, const Tensor& b) { return binary_out(BinaryOp::name, out, a, b); }
 ND_BINARY_ARITH_OPS(ND_DEFINE_BINARY)
 ND_BINARY_BOOL_OPS(ND_DEFINE_BINARY)
 #undef ND_DEFINE_BINARY
+#define ND_DEFINE_UNARY_OUT(name) \
+  Tensor& name##_out(Tensor& out, const Tensor& x) { return unary_out(UnaryOp::name, out, x); }
+ND_UNARY_FLOAT_OPS(ND_DEFINE_UNARY_OUT)
+ND_UNARY_ANY_OPS(ND_DEFINE_UNARY_OUT)
+#undef ND_DEFINE_UNARY_OUT
 
 Tensor add(const Tensor& a, const Tensor& b, Scalar alpha) {
   if (alpha.to_double() == 1.0 && !alpha.is_floating()) return add(a, b);

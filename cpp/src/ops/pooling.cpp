@@ -42,10 +42,18 @@ struct Windows {
     w.div_w = div_w.empty() ? nullptr : div_w.data();
     w.divisor_override = divisor_override;
     w.dil_h = dil_h; w.dil_w = dil_w;
+    w.tap_cols = taps(start_w, end_w, dil_w);
     w.planes = planes; w.H = H; w.W = W; w.OH = OH(); w.OW = OW();
     w.dtype = dtype;
     return w;
   }
+  // The most taps of a window along one axis, and in a window.
+  static int64_t taps(const std::vector<int64_t>& start, const std::vector<int64_t>& end, int64_t dil) {
+    int64_t n = 1;
+    for (size_t o = 0; o < start.size(); ++o) n = std::max(n, (end[o] - start[o] + dil - 1) / dil);
+    return n;
+  }
+  int64_t window_taps() const { return taps(start_h, end_h, dil_h) * taps(start_w, end_w, dil_w); }
 };
 using WindowsPtr = std::shared_ptr<const Windows>;
 
@@ -170,51 +178,75 @@ Tensor avg_backward(const WindowsPtr& w, const Tensor& g_in, const Shape& in_sha
   return gx;
 }
 
-// Places src (planes, K) at idx (planes, K) in zero planes of hw elements: summing repeats
-// (max pooling's backward, given the forward's windows) or writing them (unpooling). Its
-// transpose is a gather.
-Tensor scatter_planes(const Tensor& src_in, const Tensor& idx, const Shape& out_shape_, bool accumulate,
-                      const Windows* windows, const char* op) {
+// The flat indices of max pooling's tap codes (Note [Tap codes]), for the transpose of its
+// backward (double backward only; the kernels' tap_flat on the host).
+Tensor flat_indices(const Windows& w, const Tensor& taps_in) {
+  const Tensor taps = contiguous(to_device(taps_in, Device{}));
+  Tensor idx = empty(taps.shape(), TensorOptions(DType::Int64));
+  const uint8_t* t = taps.data<uint8_t>();
+  int64_t* ix = idx.data<int64_t>();
+  const int64_t cols = Windows::taps(w.start_w, w.end_w, w.dil_w), OW = w.OW(), plane = w.OH() * OW;
+  for (int64_t k = 0; k < taps.numel(); ++k) {
+    const size_t oh = size_t(k % plane / OW), ow = size_t(k % OW);
+    ix[k] = (w.start_h[oh] + t[k] / cols * w.dil_h) * w.W + w.start_w[ow] + t[k] % cols * w.dil_w;
+  }
+  return to_device(idx, taps_in.device());
+}
+
+// Places src (planes, K) in zero planes at the maxima given by idx (planes, K, flat
+// indices) or taps (tap codes): summing repeats (max pooling's backward, given the forward's
+// windows) or writing them (unpooling: idx, no windows). Its transpose is a gather.
+Tensor scatter_planes(const Tensor& src_in, const Tensor& idx, const Tensor& taps, const Shape& out_shape_,
+                      bool accumulate, const WindowsPtr& windows, const char* op) {
   const Tensor src = contiguous(src_in);
-  const Device device = ops::common_device(op, {&src, &idx});
+  const Tensor& where = idx.defined() ? idx : taps;
+  const Device device = ops::common_device(op, {&src, &where});
   Tensor out = empty(out_shape_, TensorOptions(src.dtype()).with_device(device));
   if (out.numel() > 0) {
-    const int64_t planes = idx.dim() >= 2 ? idx.numel() / (idx.shape()[idx.dim() - 2] * idx.shape().back()) : 1;
+    const int64_t planes =
+        where.dim() >= 2 ? where.numel() / (where.shape()[where.dim() - 2] * where.shape().back()) : 1;
     cpu::PoolWindows w = windows ? windows->view(planes, src.dtype()) : cpu::PoolWindows{};
     w.planes = planes;
     w.H = out_shape_[out_shape_.size() - 2];
     w.W = out_shape_.back();
-    w.OH = idx.shape()[size_t(idx.dim() - 2)];
-    w.OW = idx.shape().back();
+    w.OH = where.shape()[size_t(where.dim() - 2)];
+    w.OW = where.shape().back();
     w.dtype = src.dtype();
     ops::launch_on(device, op, cpu::max_pool_backward_stub, w, src.device_data_ptr(),
-                   static_cast<const int64_t*>(idx.device_data_ptr()), out.device_data_ptr(), accumulate);
+                   idx.defined() ? static_cast<const int64_t*>(idx.device_data_ptr()) : nullptr,
+                   taps.defined() ? static_cast<const uint8_t*>(taps.device_data_ptr()) : nullptr,
+                   out.device_data_ptr(), accumulate);
   }
   const Shape src_shape = src.shape();
   record(accumulate ? "MaxPool2DWithIndicesBackward0" : "MaxUnpool2DBackward0", {src_in}, {out},
-         [idx, src_shape](const TensorList& g) {
+         [idx, taps, windows, src_shape](const TensorList& g) {
+           const Tensor flat = idx.defined() ? idx : flat_indices(*windows, taps);
            const int64_t hw = g[0].shape()[size_t(g[0].dim() - 2)] * g[0].shape().back();
            const int64_t k = src_shape[src_shape.size() - 2] * src_shape.back();
-           const Tensor flat = reshape(g[0], {-1, hw});
-           return TensorList{reshape(gather(flat, 1, reshape(idx, {-1, k})), src_shape)};
+           return TensorList{reshape(gather(reshape(g[0], {-1, hw}), 1, reshape(flat, {-1, k})), src_shape)};
          });
   return out;
 }
 
-std::tuple<Tensor, Tensor> max_forward(const Windows& w, const Tensor& x_in, const char* node) {
+// Max pooling over `w`: the values, and their flat indices when `with_indices` (undefined
+// otherwise). The backward gets tap codes instead where they fit (Note [Tap codes]).
+std::tuple<Tensor, Tensor> max_forward(const Windows& w, const Tensor& x_in, const char* node, bool with_indices) {
   const Tensor x = contiguous(x_in);
   const Shape os = out_shape(x, w.OH(), w.OW());
+  const bool codes = !with_indices && w.window_taps() <= 256;
   Tensor out = empty(os, TensorOptions(x.dtype()).with_device(x.device()));
-  Tensor idx = empty(os, TensorOptions(DType::Int64).with_device(x.device()));
+  Tensor idx = codes ? Tensor{} : empty(os, TensorOptions(DType::Int64).with_device(x.device()));
+  Tensor taps = codes ? empty(os, TensorOptions(DType::UInt8).with_device(x.device())) : Tensor{};
   if (out.numel() > 0)
     ops::launch_on(x.device(), "max_pool2d", cpu::max_pool_stub, w.view(planes_of(x), x.dtype()), x.device_data_ptr(),
-                   out.device_data_ptr(), static_cast<int64_t*>(idx.device_data_ptr()));
+                   out.device_data_ptr(), idx.defined() ? static_cast<int64_t*>(idx.device_data_ptr()) : nullptr,
+                   taps.defined() ? static_cast<uint8_t*>(taps.device_data_ptr()) : nullptr);
   const Shape in_shape = x.shape();
   const WindowsPtr wp = std::make_shared<Windows>(w);
-  record(node, {x_in}, {out}, [idx, in_shape, wp](const TensorList& g) {
-    return TensorList{scatter_planes(g[0], idx, in_shape, true, wp.get(), "max_pool2d_backward")};
+  record(node, {x_in}, {out}, [idx, taps, in_shape, wp](const TensorList& g) {
+    return TensorList{scatter_planes(g[0], idx, taps, in_shape, true, wp, "max_pool2d_backward")};
   });
-  return {out, idx};
+  return {out, with_indices ? idx : Tensor{}};
 }
 
 // Runs a 1-d op as the 2-d op on (..., 1, L) and drops the unit dim.
@@ -225,7 +257,7 @@ template <typename F> auto as_1d(const Tensor& x, const char* op, F f) {
 Tensor squeeze_h(const Tensor& t) { return squeeze(t, std::vector<int64_t>{t.dim() - 2}); }
 
 std::tuple<Tensor, Tensor> max_pool2d_impl(const Tensor& x, const Size2& k, const Size2& s, const Size2& p,
-                                           const Size2& d, bool ceil_mode, const char* op) {
+                                           const Size2& d, bool ceil_mode, const char* op, bool with_indices) {
   const auto axes = strided_axes(x, k, s, p, d, ceil_mode, op);
   Windows w;
   max_axis(axes[0], pooled_size(axes[0], ceil_mode), w.start_h, w.end_h);
@@ -234,7 +266,7 @@ std::tuple<Tensor, Tensor> max_pool2d_impl(const Tensor& x, const Size2& k, cons
   w.dil_w = axes[1].d;
   w.H = axes[0].in;
   w.W = axes[1].in;
-  return max_forward(w, x, "MaxPool2DWithIndicesBackward0");
+  return max_forward(w, x, "MaxPool2DWithIndicesBackward0", with_indices);
 }
 
 Tensor avg_pool2d_impl(const Tensor& x, const Size2& k, const Size2& s, const Size2& p, bool ceil_mode,
@@ -267,14 +299,26 @@ Windows adaptive_windows(const Tensor& x, const Size2& size_, const char* op) {
 std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Size2& k, const Size2& s, const Size2& p,
                                                    const Size2& d, bool ceil_mode) {
   check_input(x, "max_pool2d", 2);
-  return max_pool2d_impl(x, k, s, p, d, ceil_mode, "max_pool2d");
+  return max_pool2d_impl(x, k, s, p, d, ceil_mode, "max_pool2d", true);
+}
+
+Tensor max_pool2d(const Tensor& x, const Size2& k, const Size2& s, const Size2& p, const Size2& d, bool ceil_mode) {
+  check_input(x, "max_pool2d", 2);
+  return std::get<0>(max_pool2d_impl(x, k, s, p, d, ceil_mode, "max_pool2d", false));
 }
 
 std::tuple<Tensor, Tensor> max_pool1d_with_indices(const Tensor& x, int64_t k, std::optional<int64_t> s, int64_t p,
                                                    int64_t d, bool ceil_mode) {
   return as_1d(x, "max_pool1d", [&](const Tensor& x2) {
-    auto [v, i] = max_pool2d_impl(x2, {1, k}, {1, s.value_or(k)}, {0, p}, {1, d}, ceil_mode, "max_pool1d");
+    auto [v, i] = max_pool2d_impl(x2, {1, k}, {1, s.value_or(k)}, {0, p}, {1, d}, ceil_mode, "max_pool1d", true);
     return std::tuple<Tensor, Tensor>{squeeze_h(v), squeeze_h(i)};
+  });
+}
+
+Tensor max_pool1d(const Tensor& x, int64_t k, std::optional<int64_t> s, int64_t p, int64_t d, bool ceil_mode) {
+  return as_1d(x, "max_pool1d", [&](const Tensor& x2) {
+    return squeeze_h(std::get<0>(
+        max_pool2d_impl(x2, {1, k}, {1, s.value_or(k)}, {0, p}, {1, d}, ceil_mode, "max_pool1d", false)));
   });
 }
 
@@ -305,7 +349,7 @@ Tensor adaptive_avg_pool1d(const Tensor& x, int64_t output_size) {
 
 std::tuple<Tensor, Tensor> adaptive_max_pool2d(const Tensor& x, const Size2& output_size) {
   check_input(x, "adaptive_max_pool2d", 2);
-  return max_forward(adaptive_windows(x, output_size, "adaptive_max_pool2d"), x, "AdaptiveMaxPool2DBackward0");
+  return max_forward(adaptive_windows(x, output_size, "adaptive_max_pool2d"), x, "AdaptiveMaxPool2DBackward0", true);
 }
 
 std::tuple<Tensor, Tensor> adaptive_max_pool1d(const Tensor& x, int64_t output_size) {
@@ -332,7 +376,7 @@ Tensor max_unpool2d(const Tensor& x, const Tensor& indices, const Size2& output_
     ND_CHECK(lo >= 0 && hi < hw, IndexError, "[", op, "] found an invalid max index ", lo < 0 ? lo : hi,
              " for output_size=", core::ints_str(output_size), " (", hw, " elements per plane)");
   }
-  return scatter_planes(x, idx, out_shape(x, output_size[0], output_size[1]), false, nullptr, op);
+  return scatter_planes(x, idx, Tensor{}, out_shape(x, output_size[0], output_size[1]), false, nullptr, op);
 }
 
 }  // namespace nd

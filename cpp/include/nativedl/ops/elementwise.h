@@ -1,5 +1,6 @@
 // Elementwise ops with broadcasting and PyTorch's type promotion. Each has an in-place
-// form ending in `_` that writes into its first argument.
+// form ending in `_` that writes into its first argument, and an out= form ending in `_out`
+// that writes into `out` (resized when empty; no autograd), as PyTorch's out= arguments.
 #pragma once
 #include <optional>
 #include <string>
@@ -9,7 +10,8 @@
 
 namespace nd {
 
-#define ND_DECLARE_UNARY(name) Tensor name(const Tensor& x); Tensor& name##_(Tensor& x);
+#define ND_DECLARE_UNARY(name) \
+  Tensor name(const Tensor& x); Tensor& name##_(Tensor& x); Tensor& name##_out(Tensor& out, const Tensor& x);
 ND_UNARY_FLOAT_OPS(ND_DECLARE_UNARY)
 ND_UNARY_ANY_OPS(ND_DECLARE_UNARY)
 #undef ND_DECLARE_UNARY
@@ -18,7 +20,8 @@ ND_UNARY_ANY_OPS(ND_DECLARE_UNARY)
   Tensor name(const Tensor& a, const Tensor& b);                                   \
   Tensor name(const Tensor& a, Scalar b);                                          \
   Tensor& name##_(Tensor& self, const Tensor& other);                              \
-  Tensor& name##_(Tensor& self, Scalar other);
+  Tensor& name##_(Tensor& self, Scalar other);                                     \
+  Tensor& name##_out(Tensor& out, const Tensor& a, const Tensor& b);
 ND_BINARY_ARITH_OPS(ND_DECLARE_BINARY)
 ND_BINARY_BOOL_OPS(ND_DECLARE_BINARY)
 #undef ND_DECLARE_BINARY

@@ -22,6 +22,12 @@ std::tuple<Tensor, Tensor> max_pool2d_with_indices(const Tensor& x, const Size2&
 /// The same over the last dim of a 2-d or 3-d input.
 std::tuple<Tensor, Tensor> max_pool1d_with_indices(const Tensor& x, int64_t kernel_size, std::optional<int64_t> stride,
                                                    int64_t padding = 0, int64_t dilation = 1, bool ceil_mode = false);
+/// The values of max_pool2d_with_indices / max_pool1d_with_indices alone (their backward
+/// then keeps one byte per output instead of the indices).
+Tensor max_pool2d(const Tensor& x, const Size2& kernel_size, const Size2& stride = {}, const Size2& padding = {0, 0},
+                  const Size2& dilation = {1, 1}, bool ceil_mode = false);
+Tensor max_pool1d(const Tensor& x, int64_t kernel_size, std::optional<int64_t> stride, int64_t padding = 0,
+                  int64_t dilation = 1, bool ceil_mode = false);
 /// 2-d average pooling; the divisor is the window size counting padding (count_include_pad),
 /// or only the input elements it covers, or divisor_override when given (non-zero).
 Tensor avg_pool2d(const Tensor& x, const Size2& kernel_size, const Size2& stride = {}, const Size2& padding = {0, 0},

@@ -1,4 +1,4 @@
-// Winograd F(2x2, 3x3) for 3x3 convolutions with stride 1 and no dilation.
+// Winograd F(2x2, 3x3) for 3x3 convolutions with stride 1, dilated ones included.
 //
 // Note [Winograd F(2x2, 3x3)]
 // A 2x2 block of outputs of a 3x3 filter needs 36 multiply-adds per input channel; through
@@ -11,7 +11,17 @@
 // constants (0, +-1, 1/2) are exact in binary floating point; the results differ from the
 // direct sum by rounding only. Tiles are taken a block of tile rows at a time (several
 // images when they are small) so that V and M stay in cache.
+//
+// Note [Dilated Winograd by phases]
+// With dilation (dh, dw), output row dh * a + rh (rh < dh) reads input rows dh * (a + i) + rh - ph
+// (i < 3) only: the outputs of one phase (rh, rw) are a dense 3x3 convolution of the input's
+// phase-(rh - ph, rw - pw) sub-image, rows and columns dh and dw apart. So a dilated conv is
+// dh * dw dense ones, each of an image's phases taken as an image of its own (a "virtual
+// image"): the padded rows are read from x at those strides, and the outputs written back at
+// them. Phases of different sizes (an output size not divisible by the dilation) share the
+// largest one's tile grid; tiles past a phase's end read zeros and are not written.
 #include <algorithm>
+#include <type_traits>
 
 #include "core/parallel.h"
 #include "cpu/conv_util.h"
@@ -25,6 +35,8 @@ namespace {
 // kMinTiles columns (many channels, small images): narrower GEMMs repack U for little work.
 constexpr int64_t kBlockBytes = int64_t(1) << 20;
 constexpr int64_t kMinTiles = 256;
+// Tiles in the whole batch below which the GEMM over columns is faster (winograd_applies).
+constexpr int64_t kMinBatchTiles = 32;
 
 // A row or plane stride of at least n elements that is a multiple of 64 bytes but not of
 // 512: power-of-two strides (ld = 256 tiles, planes of 64 x 256) put every row the GEMM packs,
@@ -37,10 +49,21 @@ template <typename T> int64_t skewed(int64_t n) {
 
 struct WinoPlan {
   int64_t cg, og;  // channels per group in and out
-  int64_t th, tw;  // 2x2 output tiles per image: rows, columns
+  int64_t th, tw;  // 2x2 output tiles per virtual image (Note [Dilated Winograd by phases]): rows, columns
   int64_t wp;      // padded input row: 2 * tw + 2
-  int64_t rows;    // tile rows per block (counted across images)
+  int64_t rows;    // tile rows per block (counted across virtual images)
 };
+
+inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
+
+/// One phase (rh, rw) of image n (Note [Dilated Winograd by phases]), with its output size.
+struct Phase {
+  int64_t n, rh, rw, oh, ow;
+};
+Phase phase_of(const ConvGeom& g, int64_t v) {
+  const int64_t rh = v / g.dw % g.dh, rw = v % g.dw;
+  return {v / (g.dh * g.dw), rh, rw, ceil_div(g.oh - rh, g.dh), ceil_div(g.ow - rw, g.dw)};
+}
 
 // Loads and stores of one element or one vector, so a loop body serves the vector loop and
 // its scalar tail alike.
@@ -49,11 +72,19 @@ template <typename T> void store(T v, T* p) { *p = v; }
 template <typename T> Vec<T> load(Vec<T>, const T* p) { return Vec<T>::loadu(p); }
 template <typename T> void store(Vec<T> v, T* p) { v.storeu(p); }
 
-// Calls body(U{}, c) for c in [0, n): with U = Vec<T> every Vec<T>::size elements, then T.
+// Calls body(U{}, c) for c in [0, n): with U = Vec<T> every Vec<T>::size elements, the last
+// vector overlapping the one before when n isn't a multiple of the width (every body computes
+// each element on its own, out of place: elements done twice get the same value); with U = T
+// below one vector's width.
 template <typename T, typename Body> void along(int64_t n, Body&& body) {
+  constexpr int64_t width = Vec<T>::size;
+  if (n < width) {
+    for (int64_t c = 0; c < n; ++c) body(T(0), c);
+    return;
+  }
   int64_t c = 0;
-  for (; c + Vec<T>::size <= n; c += Vec<T>::size) body(Vec<T>(T(0)), c);
-  for (; c < n; ++c) body(T(0), c);
+  for (; c + width <= n; c += width) body(Vec<T>(T(0)), c);
+  if (c < n) body(Vec<T>(T(0)), n - width);
 }
 
 // u[xi][o][c] = (G g G^T)[xi] for the og x cg filters of w (og, cg, 3, 3). Each filter row
@@ -86,32 +117,42 @@ template <typename T> void transform_weights(const T* w, int64_t og, int64_t cg,
   }
 }
 
-// The cg planes of one image's group, rows [2 * ty0 - ph, 2 * ty1 + 2 - ph) zero-padded to
-// width wp (pw zeros on the left): pad (cg, 2 * (ty1 - ty0) + 2, wp), each row split by column
-// parity, the tw + 1 even columns first, then the odd ones, so that a tile's four columns
-// are four contiguous vector loads (tiles step by 2 columns).
+// The cg planes of one image's group, phase ph's rows [2 * ty0, 2 * ty1 + 2) of the padded
+// input (x's row dh * r + rh - ph) zero-padded to width wp: pad (cg, 2 * (ty1 - ty0) + 2, wp),
+// each row split by column parity, the tw + 1 even columns first, then the odd ones, so that
+// a tile's four columns are four contiguous vector loads (tiles step by 2 columns). A row is
+// first laid out whole in row (wp elements: the phase's columns of x, a copy when dw is 1),
+// then split, in loops the compiler vectorizes (element by element with the stride, it took
+// 3x the input transform).
 template <typename T>
-void pad_rows(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t ty0, int64_t ty1, T* pad) {
-  const int64_t prow = 2 * (ty1 - ty0) + 2, half = wp.tw + 1;
-  auto ceil_half = [](int64_t a) { return a >= 0 ? (a + 1) / 2 : -(-a / 2); };
+void pad_rows(const ConvGeom& g, const WinoPlan& wp, const Phase& ph, const T* x, int64_t ty0, int64_t ty1, T* pad,
+              T* __restrict row) {
+  const int64_t prow = 2 * (ty1 - ty0) + 2, half = wp.tw + 1, off = ph.rw - g.pw;  // column t is x's dw * t + off
+  const int64_t t0 = std::clamp<int64_t>(ceil_div(-off, g.dw), 0, wp.wp);
+  const int64_t t1 = std::clamp<int64_t>(ceil_div(g.w - off, g.dw), t0, wp.wp);
   for (int64_t c = 0; c < wp.cg; ++c)
     for (int64_t r = 0; r < prow; ++r) {
-      T* dst = pad + (c * prow + r) * wp.wp;
-      const int64_t ih = 2 * ty0 + r - g.ph;
+      T* __restrict even = pad + (c * prow + r) * wp.wp;
+      T* __restrict odd = even + half;
+      const int64_t ih = g.dh * (2 * ty0 + r) + ph.rh - g.ph;
       if (ih < 0 || ih >= g.h) {
-        std::fill(dst, dst + wp.wp, T(0));
+        std::fill(even, even + wp.wp, T(0));
         continue;
       }
-      const T* xr = x + (c * g.h + ih) * g.w;
-      for (int64_t par = 0; par < 2; ++par) {  // padded column 2j + par is x's column 2j + off
-        T* d = dst + par * half;
-        const int64_t off = par - g.pw;
-        const int64_t j0 = std::clamp<int64_t>(ceil_half(-off), 0, half);
-        const int64_t j1 = std::clamp<int64_t>(ceil_half(g.w - off), j0, half);
-        std::fill(d, d + j0, T(0));
-        for (int64_t j = j0; j < j1; ++j) d[j] = xr[2 * j + off];
-        std::fill(d + j1, d + half, T(0));
+      const T* xr = x + (c * g.h + ih) * g.w + off;
+      std::fill(row, row + t0, T(0));
+      auto gather = [&](auto dw) {
+        for (int64_t t = t0; t < t1; ++t) row[t] = xr[dw * t];
+      };
+      if (g.dw == 1) {  // the common dilations as constants, so that the loop vectorizes
+        gather(std::integral_constant<int64_t, 1>());
+      } else if (g.dw == 2) {
+        gather(std::integral_constant<int64_t, 2>());
+      } else {
+        gather(g.dw);
       }
+      std::fill(row + t1, row + wp.wp, T(0));
+      for (int64_t j = 0; j < half; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
     }
 }
 
@@ -146,13 +187,19 @@ void transform_input(const WinoPlan& wp, const T* pad, int64_t ty0, int64_t ty1,
     }
 }
 
-// y's planes of one image's group, output rows of tile rows [ty0, ty1) = A^T m A (+ bias),
-// m[xi][o][t0 + (ty - ty0) * tw + tx]. A tile row's outputs are computed in vectors into split
-// rows (tmp: 4 x tw, row 0 even and odd columns, row 1 even and odd), then interleaved into y.
+// The output row of phase ph's row a: y's planes are (oh, ow), the phase's columns rw + dw * f.
+template <typename T> T* phase_row(const ConvGeom& g, const Phase& ph, T* y, int64_t o, int64_t a) {
+  return y + (o * g.oh + g.dh * a + ph.rh) * g.ow + ph.rw;
+}
+
+// y's planes of one image's group, phase ph's output rows of tile rows [ty0, ty1) = A^T m A
+// (+ bias), m[xi][o][t0 + (ty - ty0) * tw + tx]. A tile row's outputs are computed in vectors
+// into split rows (tmp: 4 x tw, row 0 even and odd columns, row 1 even and odd), then
+// interleaved into y.
 template <typename T>
-void transform_output(const ConvGeom& g, const WinoPlan& wp, const T* m, int64_t ld, int64_t plane, int64_t t0,
-                      int64_t ty0, int64_t ty1, const T* bias, T* y, T* tmp) {
-  const int64_t tw = wp.tw, pairs = g.ow / 2;
+void transform_output(const ConvGeom& g, const WinoPlan& wp, const Phase& ph, const T* m, int64_t ld, int64_t plane,
+                      int64_t t0, int64_t ty0, int64_t ty1, const T* bias, T* y, T* tmp) {
+  const int64_t tw = wp.tw, pairs = ph.ow / 2, step = 2 * g.dw;
   for (int64_t o = 0; o < wp.og; ++o) {
     const T b = bias ? bias[o] : T(0);
     for (int64_t ty = ty0; ty < ty1; ++ty) {
@@ -172,33 +219,41 @@ void transform_output(const ConvGeom& g, const WinoPlan& wp, const T* m, int64_t
           store(s[i][1] - s[i][2] - s[i][3] + vb, tmp + (2 * i + 1) * tw + tx);
         }
       });
-      for (int64_t i = 0; i < 2 && 2 * ty + i < g.oh; ++i) {
-        T* __restrict yr = y + (o * g.oh + 2 * ty + i) * g.ow;
+      for (int64_t i = 0; i < 2 && 2 * ty + i < ph.oh; ++i) {
+        T* __restrict yr = phase_row(g, ph, y, o, 2 * ty + i);
         const T* __restrict even = tmp + 2 * i * tw;
         const T* __restrict odd = even + tw;
-        for (int64_t tx = 0; tx < pairs; ++tx) yr[2 * tx] = even[tx], yr[2 * tx + 1] = odd[tx];
-        if (g.ow % 2) yr[g.ow - 1] = even[pairs];  // the last tile's right column lies outside y
+        if (g.dw == 1) {  // the common case, as one loop the compiler vectorizes
+          for (int64_t tx = 0; tx < pairs; ++tx) yr[2 * tx] = even[tx], yr[2 * tx + 1] = odd[tx];
+        } else {
+          for (int64_t tx = 0; tx < pairs; ++tx) yr[step * tx] = even[tx], yr[step * tx + g.dw] = odd[tx];
+        }
+        if (ph.ow % 2) yr[step * pairs] = even[pairs];  // the last tile's right column lies outside y
       }
     }
   }
 }
 
+// Tile rows of the whole batch: th per virtual image.
+int64_t total_rows(const ConvGeom& g, const WinoPlan& wp) { return g.n * g.dh * g.dw * wp.th; }
+
 WinoPlan plan(const ConvGeom& g, int64_t elem_size) {
   WinoPlan wp;
   wp.cg = g.c / g.groups, wp.og = g.o / g.groups;
-  wp.th = (g.oh + 1) / 2, wp.tw = (g.ow + 1) / 2;
+  wp.th = (ceil_div(g.oh, g.dh) + 1) / 2, wp.tw = (ceil_div(g.ow, g.dw) + 1) / 2;
   wp.wp = 2 * wp.tw + 2;
   const int64_t row_bytes = 16 * std::max(wp.cg, wp.og) * wp.tw * elem_size;
-  wp.rows = std::clamp<int64_t>(std::max(kBlockBytes / row_bytes, (kMinTiles + wp.tw - 1) / wp.tw), 1, g.n * wp.th);
+  wp.rows = std::clamp<int64_t>(std::max(kBlockBytes / row_bytes, (kMinTiles + wp.tw - 1) / wp.tw), 1,
+                                total_rows(g, wp));
   return wp;
 }
 
-// Calls fn(image, ty0, ty1, first tile) for the tile rows [r0, r1) of a block (counted across
-// images), image by image.
-template <typename Fn> void for_each_slice(const WinoPlan& wp, int64_t r0, int64_t r1, Fn&& fn) {
+// Calls fn(phase, ty0, ty1, first tile) for the tile rows [r0, r1) of a block (counted across
+// virtual images), virtual image by virtual image.
+template <typename Fn> void for_each_slice(const ConvGeom& g, const WinoPlan& wp, int64_t r0, int64_t r1, Fn&& fn) {
   for (int64_t r = r0; r < r1;) {
-    const int64_t n = r / wp.th, ty0 = r % wp.th, ty1 = std::min(wp.th, ty0 + (r1 - r));
-    fn(n, ty0, ty1, (r - r0) * wp.tw);
+    const int64_t ty0 = r % wp.th, ty1 = std::min(wp.th, ty0 + (r1 - r));
+    fn(phase_of(g, r / wp.th), ty0, ty1, (r - r0) * wp.tw);
     r += ty1 - ty0;
   }
 }
@@ -206,10 +261,10 @@ template <typename Fn> void for_each_slice(const WinoPlan& wp, int64_t r0, int64
 // The transformed input tiles V of group grp for a block: v[xi][c][t], rows ld apart, xi
 // planes vplane apart.
 template <typename T>
-void block_input(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t grp, int64_t r0, int64_t r1, T* pad, T* v,
-                 int64_t ld, int64_t vplane) {
-  for_each_slice(wp, r0, r1, [&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
-    pad_rows(g, wp, x + (n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad);
+void block_input(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t grp, int64_t r0, int64_t r1, T* pad,
+                 T* row, T* v, int64_t ld, int64_t vplane) {
+  for_each_slice(g, wp, r0, r1, [&](const Phase& ph, int64_t ty0, int64_t ty1, int64_t t0) {
+    pad_rows(g, wp, ph, x + (ph.n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad, row);
     transform_input(wp, pad, ty0, ty1, v, ld, vplane, t0);
   });
 }
@@ -220,47 +275,53 @@ template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, co
   ConvScratch<T> u(usize * g.groups), tap(9 * wp.cg);
   for (int64_t grp = 0; grp < g.groups; ++grp)
     transform_weights(w + grp * wp.og * wp.cg * 9, wp.og, wp.cg, u.p + grp * usize, tap.p);
-  const int64_t total_rows = g.n * wp.th, blocks = (total_rows + wp.rows - 1) / wp.rows;
+  const int64_t rows = total_rows(g, wp), blocks = (rows + wp.rows - 1) / wp.rows;
   const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, blocks, blocks >= get_num_threads() ? 1 : blocks, [&](int64_t bb, int64_t be) {
     ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
-    ConvScratch<T> tmp(4 * wp.tw);
+    ConvScratch<T> tmp(4 * wp.tw);  // also pad_rows' row (wp = 2 * tw + 2 elements)
     for (int64_t blk = bb; blk < be; ++blk) {
-      const int64_t r0 = blk * wp.rows, r1 = std::min(total_rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
+      const int64_t r0 = blk * wp.rows, r1 = std::min(rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
       const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
       for (int64_t grp = 0; grp < g.groups; ++grp) {
-        block_input(g, wp, x, grp, r0, r1, pad.p, v.p, ld, vplane);
+        block_input(g, wp, x, grp, r0, r1, pad.p, tmp.p, v.p, ld, vplane);
         for (int64_t xi = 0; xi < 16; ++xi)
           gemm_t(false, false, wp.og, tiles, wp.cg, u.p + grp * usize + xi * wp.og * wp.cg, wp.cg, v.p + xi * vplane, ld,
                  T(0), m.p + xi * mplane, ld);
-        for_each_slice(wp, r0, r1, [&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
-          transform_output(g, wp, m.p, ld, mplane, t0, ty0, ty1, bias ? bias + grp * wp.og : nullptr,
-                           y + (n * g.o + grp * wp.og) * g.oh * g.ow, tmp.p);
+        for_each_slice(g, wp, r0, r1, [&](const Phase& ph, int64_t ty0, int64_t ty1, int64_t t0) {
+          transform_output(g, wp, ph, m.p, ld, mplane, t0, ty0, ty1, bias ? bias + grp * wp.og : nullptr,
+                           y + (ph.n * g.o + grp * wp.og) * g.oh * g.ow, tmp.p);
         });
       }
     }
   });
 }
 
-// m[xi][o][t0 + (ty - ty0) * tw + tx] = (A e A^T)[xi] for the 2x2 tiles e of y's planes (zero
-// outside y): the adjoint of transform_output. A tile row of y is first split by column
-// parity into tmp (4 x tw, as in transform_output), then transformed in vectors.
+// m[xi][o][t0 + (ty - ty0) * tw + tx] = (A e A^T)[xi] for the 2x2 tiles e of phase ph of y's
+// planes (zero outside it): the adjoint of transform_output. A tile row of y is first split by
+// column parity into tmp (4 x tw, as in transform_output), then transformed in vectors.
 template <typename T>
-void transform_output_grad(const ConvGeom& g, const WinoPlan& wp, const T* y, int64_t ty0, int64_t ty1, T* m,
-                           int64_t ld, int64_t plane, int64_t t0, T* tmp) {
-  const int64_t tw = wp.tw, pairs = g.ow / 2;
+void transform_output_grad(const ConvGeom& g, const WinoPlan& wp, const Phase& ph, const T* y, int64_t ty0,
+                           int64_t ty1, T* m, int64_t ld, int64_t plane, int64_t t0, T* tmp) {
+  const int64_t tw = wp.tw, pairs = ph.ow / 2, step = 2 * g.dw;
   for (int64_t o = 0; o < wp.og; ++o)
     for (int64_t ty = ty0; ty < ty1; ++ty) {
       for (int64_t i = 0; i < 2; ++i) {
         T* __restrict even = tmp + 2 * i * tw;
         T* __restrict odd = even + tw;
-        if (2 * ty + i >= g.oh) {
+        if (2 * ty + i >= ph.oh) {
           std::fill(even, even + 2 * tw, T(0));
           continue;
         }
-        const T* __restrict yr = y + (o * g.oh + 2 * ty + i) * g.ow;
-        for (int64_t tx = 0; tx < pairs; ++tx) even[tx] = yr[2 * tx], odd[tx] = yr[2 * tx + 1];
-        if (g.ow % 2) even[pairs] = yr[g.ow - 1], odd[pairs] = T(0);
+        const T* __restrict yr = phase_row(g, ph, y, o, 2 * ty + i);
+        if (g.dw == 1) {  // as in transform_output
+          for (int64_t tx = 0; tx < pairs; ++tx) even[tx] = yr[2 * tx], odd[tx] = yr[2 * tx + 1];
+        } else {
+          for (int64_t tx = 0; tx < pairs; ++tx) even[tx] = yr[step * tx], odd[tx] = yr[step * tx + g.dw];
+        }
+        std::fill(even + pairs, even + tw, T(0));  // tiles past the phase's end: zeros
+        std::fill(odd + pairs, odd + tw, T(0));
+        if (ph.ow % 2) even[pairs] = yr[step * pairs];
       }
       T* out = m + o * ld + t0 + (ty - ty0) * tw;
       along<T>(tw, [&](auto z, int64_t tx) {
@@ -312,24 +373,24 @@ template <typename T> void transform_weights_grad(const T* u, int64_t og, int64_
 template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* dw) {
   const WinoPlan wp = plan(g, sizeof(T));
   const int64_t usize = 16 * wp.og * wp.cg;
-  const int64_t total_rows = g.n * wp.th, blocks = (total_rows + wp.rows - 1) / wp.rows;
+  const int64_t rows = total_rows(g, wp), blocks = (rows + wp.rows - 1) / wp.rows;
   const int64_t chunks = blocks >= get_num_threads() ? get_num_threads() : 1;
   ConvScratch<T> u(chunks * usize * g.groups);
   const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
     ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
-    ConvScratch<T> tmp(4 * wp.tw);
+    ConvScratch<T> tmp(4 * wp.tw);  // also pad_rows' row (wp = 2 * tw + 2 elements)
     for (int64_t ch = cb; ch < ce; ++ch) {
       T* uc = u.p + ch * usize * g.groups;
       std::fill(uc, uc + usize * g.groups, T(0));
       for (int64_t blk = blocks * ch / chunks; blk < blocks * (ch + 1) / chunks; ++blk) {
-        const int64_t r0 = blk * wp.rows, r1 = std::min(total_rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
+        const int64_t r0 = blk * wp.rows, r1 = std::min(rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
         const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
         for (int64_t grp = 0; grp < g.groups; ++grp) {
-          block_input(g, wp, x, grp, r0, r1, pad.p, v.p, ld, vplane);
-          for_each_slice(wp, r0, r1, [&](int64_t n, int64_t ty0, int64_t ty1, int64_t t0) {
-            transform_output_grad(g, wp, y + (n * g.o + grp * wp.og) * g.oh * g.ow, ty0, ty1, m.p, ld, mplane, t0,
-                                  tmp.p);
+          block_input(g, wp, x, grp, r0, r1, pad.p, tmp.p, v.p, ld, vplane);
+          for_each_slice(g, wp, r0, r1, [&](const Phase& ph, int64_t ty0, int64_t ty1, int64_t t0) {
+            transform_output_grad(g, wp, ph, y + (ph.n * g.o + grp * wp.og) * g.oh * g.ow, ty0, ty1, m.p, ld, mplane,
+                                  t0, tmp.p);
           });
           for (int64_t xi = 0; xi < 16; ++xi)
             gemm_t(false, true, wp.og, wp.cg, tiles, m.p + xi * mplane, ld, v.p + xi * vplane, ld, T(1),
@@ -348,22 +409,28 @@ template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* 
 }  // namespace
 
 bool winograd_applies(const ConvGeom& g) {
-  // Below 4x4 outputs most of a tile is padding. (ResNet's 4x4 512->512 layers: forward as
-  // fast either way, forward + backward 1.2x faster.)
-  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.c / g.groups >= 16 &&
-         g.o / g.groups >= 16 && g.oh >= 4 && g.ow >= 4 && g.oh == g.h + 2 * g.ph - 2 && g.ow == g.w + 2 * g.pw - 2;
+  // Below 4x4 outputs (per phase) most of a tile is padding. (ResNet's 4x4 512->512 layers at
+  // batch 32: forward as fast either way, forward + backward 1.2x faster.) With few tiles in
+  // the batch, transforming the filters (16 og x cg planes, written and then packed by each
+  // GEMM) costs more than the products save: at batch 1 those 4x4 layers took 5x longer
+  // than the GEMM over columns.
+  if (!(g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.c / g.groups >= 16 && g.o / g.groups >= 16 &&
+        g.oh == g.h + 2 * g.ph - 2 * g.dh && g.ow == g.w + 2 * g.pw - 2 * g.dw))
+    return false;
+  const int64_t soh = ceil_div(g.oh, g.dh), sow = ceil_div(g.ow, g.dw);
+  return soh >= 4 && sow >= 4 && g.n * g.dh * g.dw * ((soh + 1) / 2) * ((sow + 1) / 2) >= kMinBatchTiles;
 }
 
-// With stride 1 and no dilation, conv^T(y, w) is the forward conv of y with the filters
-// flipped and in and out channels swapped, padded by k - 1 - p.
+// With stride 1, conv^T(y, w) is the forward conv of y with the filters flipped and in and out
+// channels swapped, padded by d * (k - 1) - p.
 ConvGeom flipped(const ConvGeom& g) {
   ConvGeom f = g;
-  f.c = g.o, f.h = g.oh, f.w = g.ow, f.o = g.c, f.oh = g.h, f.ow = g.w, f.ph = 2 - g.ph, f.pw = 2 - g.pw;
+  f.c = g.o, f.h = g.oh, f.w = g.ow, f.o = g.c, f.oh = g.h, f.ow = g.w, f.ph = 2 * g.dh - g.ph, f.pw = 2 * g.dw - g.pw;
   return f;
 }
 
 bool winograd_transpose_applies(const ConvGeom& g) {
-  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.dh == 1 && g.dw == 1 && g.ph <= 2 && g.pw <= 2 &&
+  return g.kh == 3 && g.kw == 3 && g.sh == 1 && g.sw == 1 && g.ph <= 2 * g.dh && g.pw <= 2 * g.dw &&
          winograd_applies(flipped(g));
 }
 

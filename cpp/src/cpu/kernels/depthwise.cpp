@@ -5,10 +5,23 @@
 // A depthwise conv does kh*kw multiply-adds per loaded value, so it is memory-bound and an
 // im2col would multiply its traffic by kh*kw. Instead each thread copies one source plane
 // into a small zero-bordered buffer (it stays in L1/L2), after which every tap of every
-// output is in bounds and the inner loop is a branch-free run of vector FMAs along a row,
-// four independent accumulators deep. The transpose is the same correlation with the
-// flipped kernel over y placed with (stride - 1) zeros between its elements; the weight
-// gradient is one dot product per tap between y and the shifted buffer.
+// output is in bounds and the inner loops are branch-free runs of vector FMAs along a row.
+// The border is zeroed once per thread: every plane of a call writes the same interior.
+// A column stride s is taken out of the loops by storing the buffer in s phases (column c
+// of a row goes to phase c % s, position c / s): tap j of output q then reads position
+// q + (j*dw) / s of phase (j*dw) % s, contiguous in q, so strided convolutions run the
+// same vector loops as unit-stride ones. Buffer rows start 64-byte aligned, with the
+// source's first column on a vector boundary.
+// The kernels are register blocked: 4 output rows x 1-2 vectors of accumulators, and for
+// unit row stride and dilation each loaded input vector feeds every output row it touches
+// (an input row is loaded once per block instead of kh times). Row ends narrower than a
+// vector are covered by one more vector overlapping the previous one (outputs are simply
+// written twice) when outputs are overwritten, and by scalar code when accumulated.
+// The transpose is the same correlation with the flipped kernel over y placed with
+// (stride - 1) zeros between its elements; the weight gradient accumulates all taps' dot
+// products between y and the shifted buffer in registers, over a whole plane.
+#include <cstdint>
+
 #include "core/parallel.h"
 #include "cpu/conv_util.h"
 #include "cpu/loops.h"
@@ -18,6 +31,8 @@ namespace {
 
 /// Multiply-adds per parallel chunk below which planes stay on one thread.
 constexpr int64_t kDepthwiseGrain = int64_t(1) << 16;
+/// Output rows per register block.
+constexpr int kRows = 4;
 
 /// dst[0, n) = src[0, n) in vectors: rows are short, and a memmove call per row cost a
 /// third of the forward.
@@ -35,206 +50,441 @@ template <typename T> void prefetch(const T* p, int64_t n) {
   for (int64_t k = 0; k < n; k += 64 / int64_t(sizeof(T))) __builtin_prefetch(p + k);
 }
 
-/// buf (rows x cols) = zeros with src (src_h x src_w) element (a, b) placed at
-/// (a * ins_h + off_h, b * ins_w + off_w) where that falls inside buf; prefetches the plane
-/// `next` of the same size.
-template <typename T>
-void place(const T* src, int64_t src_h, int64_t src_w, int64_t ins_h, int64_t ins_w, int64_t off_h, int64_t off_w,
-           T* buf, int64_t rows, int64_t cols, const T* next) {
-  prefetch(next, src_h * src_w);
-  std::fill(buf, buf + rows * cols, T(0));
-  int64_t a0, a1, b0, b1;
-  tap_range(src_h, ins_h, off_h, rows, &a0, &a1);
-  tap_range(src_w, ins_w, off_w, cols, &b0, &b1);
-  for (int64_t a = a0; a < a1; ++a) {
-    T* r = buf + (a * ins_h + off_h) * cols + off_w;
-    const T* s = src + a * src_w;
-    if (ins_w == 1) copy_run(s + b0, r + b0, b1 - b0);
-    else for (int64_t b = b0; b < b1; ++b) r[b * ins_w] = s[b];
-  }
+/// prefetch for an output about to be written: its lines arrive owned, so the stores of the
+/// next plane do not stall on read-for-ownership misses.
+template <typename T> void prefetch_write(const T* p, int64_t n) {
+  for (int64_t k = 0; k < n; k += 64 / int64_t(sizeof(T))) __builtin_prefetch(p + k, 1);
 }
 
-/// The taps of a correlation over a padded buffer: weights wt[kh*kw], dilation and stride.
-template <typename T> struct Taps {
-  const T* wt;
-  int64_t kh, kw, dh, dw, sh, sw;
+int64_t round_up(int64_t v, int64_t m) { return (v + m - 1) / m * m; }
+
+/// Where a padded plane of rows x cols lives in a buffer stored in s column phases (Note
+/// [Depthwise by padded planes]); src_col is the padded column of the source's first one.
+struct PadLayout {
+  int64_t rows, cols, s, lead, pitch, phase;
+  PadLayout(int64_t rows_, int64_t cols_, int64_t s_, int64_t src_col, int64_t lanes)
+      : rows(rows_), cols(cols_), s(s_) {
+    lead = (lanes - (src_col / s) % lanes) % lanes;
+    pitch = round_up(lead + (cols + s - 1) / s, lanes);
+    phase = rows * pitch;
+  }
+  int64_t at(int64_t r, int64_t c) const { return (c % s) * phase + r * pitch + lead + c / s; }
+  int64_t size() const { return s * phase; }
 };
 
-/// NV output vectors from column q in each of NR adjacent rows (row p reads buf from
-/// base + p * step, writes o + p * ow): init (or out's values) plus every tap, NR * NV
-/// independent accumulators so the FMA chains overlap even on rows one vector wide.
-template <int NR, int NV, typename T>
-void correlate_block(const T* base, int64_t step, int64_t cols, const Taps<T>& t, T* o, int64_t ow, int64_t q,
-                     bool accumulate, T init) {
-  using V = Vec<T>;
-  constexpr int64_t L = V::size;
-  V a[NR][NV];
-  for (int r = 0; r < NR; ++r)
-    for (int v = 0; v < NV; ++v) a[r][v] = accumulate ? V::loadu(o + r * ow + q + v * L) : V(init);
-  for (int64_t i = 0; i < t.kh; ++i)
-    for (int64_t j = 0; j < t.kw; ++j) {
-      const V wv(t.wt[i * t.kw + j]);
-      const T* s = base + i * t.dh * cols + q + j * t.dw;
-      for (int r = 0; r < NR; ++r)
-        for (int v = 0; v < NV; ++v) a[r][v] = vfmadd(wv, V::loadu(s + r * step + v * L), a[r][v]);
+/// Writes src (src_h x src_w) element (a, b) at padded (a * ins_h + off_h, b * ins_w + off_w)
+/// of buf where that falls inside the plane, leaving every other element as it was (zero);
+/// prefetches the plane `next` of the same size.
+template <typename T>
+void place(const T* src, int64_t src_h, int64_t src_w, int64_t ins_h, int64_t ins_w, int64_t off_h, int64_t off_w,
+           T* buf, const PadLayout& l, const T* next) {
+  prefetch(next, src_h * src_w);
+  int64_t a0, a1, b0, b1;
+  tap_range(src_h, ins_h, off_h, l.rows, &a0, &a1);
+  tap_range(src_w, ins_w, off_w, l.cols, &b0, &b1);
+  for (int64_t a = a0; a < a1; ++a) {
+    const int64_t r = a * ins_h + off_h;
+    const T* s = src + a * src_w;
+    if (ins_w == 1 && l.s == 1) {
+      copy_run(s + b0, buf + l.at(r, b0 + off_w), b1 - b0);
+    } else if (ins_w == 1) {
+      // One phase at a time: a strided read and a contiguous write.
+      for (int64_t k = 0; k < l.s && b0 + k < b1; ++k) {
+        T* d = buf + l.at(r, b0 + k + off_w);
+        for (int64_t b = b0 + k, m = 0; b < b1; b += l.s, ++m) d[m] = s[b];
+      }
+    } else {
+      for (int64_t b = b0; b < b1; ++b) buf[l.at(r, b * ins_w + off_w)] = s[b];
     }
-  for (int r = 0; r < NR; ++r)
-    for (int v = 0; v < NV; ++v) a[r][v].storeu(o + r * ow + q + v * L);
+  }
 }
 
-/// Rows [p, p + NR) of the correlation below: vector blocks along the row (stride 1), then
-/// the scalar tail.
-template <int NR, typename T>
-void correlate_rows(const T* buf, int64_t cols, const Taps<T>& t, T* out, int64_t p, int64_t ow, bool accumulate,
-                    T init) {
+/// A correlation over a padded buffer: output (p, q) of tap (i, j) reads
+/// buf[p * row_step + i * dh * pitch + coff[j] + q] with weight wt[i * kw + j]. `stream`
+/// writes the outputs past the caches (see streams()).
+template <typename T> struct Corr {
+  const T* wt;
+  int64_t kh, kw, dh, pitch, row_step;
+  const int64_t* coff;
+  bool stream = false;
+};
+
+/// The column offsets of the kw taps of stride-s, dilation-d columns in layout l.
+void column_offsets(const PadLayout& l, int64_t kw, int64_t d, int64_t* coff) {
+  for (int64_t j = 0; j < kw; ++j) coff[j] = l.at(0, j * d);
+}
+
+/// Whether a correlation's input rows advance one per output row and per tap, so that one
+/// loaded input row serves several output rows (Note [Depthwise by padded planes]).
+template <typename T> bool rows_shared(const Corr<T>& c) { return c.row_step == c.pitch && c.dh == 1; }
+
+/// NR output rows x NV vectors from column q (base = buf + p * row_step + q, o = out + p * ow + q):
+/// init (or out's values) plus every tap. KH = KW = 0 takes the taps from c; SHARED loads each
+/// input row once for all the output rows it feeds (needs rows_shared(c) and KH > 0). The loops
+/// over rows, taps and vectors are unrolled completely so the accumulators stay in registers
+/// (indexed at run time they live on the stack).
+template <int KH, int KW, int NR, int NV, bool SHARED, typename T>
+void corr_block(const T* base, const Corr<T>& c, T* o, int64_t ow, bool accumulate, T init) {
+  using V = Vec<T>;
+  constexpr int64_t L = V::size;
+  const int64_t kh = KH ? KH : c.kh, kw = KW ? KW : c.kw;
+  V a[NR][NV];
+#pragma GCC unroll 8
+  for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) a[r][v] = accumulate ? V::loadu(o + r * ow + v * L) : V(init);
+  if constexpr (SHARED) {
+    static_assert(KH > 0 && KW > 0, "shared rows need a fixed kernel size");
+#pragma GCC unroll 16
+    for (int x = 0; x < NR + KH - 1; ++x)
+#pragma GCC unroll 8
+      for (int j = 0; j < KW; ++j) {
+        V in[NV];
+#pragma GCC unroll 4
+        for (int v = 0; v < NV; ++v) in[v] = V::loadu(base + x * c.pitch + c.coff[j] + v * L);
+#pragma GCC unroll 8
+        for (int i = 0; i < KH; ++i) {
+          const int r = x - i;  // the output row that input row x feeds through tap row i
+          if (r < 0 || r >= NR) continue;
+          const V wv(c.wt[i * KW + j]);
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) a[r][v] = vfmadd(wv, in[v], a[r][v]);
+        }
+      }
+  } else {
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j) {
+        const V wv(c.wt[i * kw + j]);
+        const T* s = base + i * c.dh * c.pitch + c.coff[j];
+#pragma GCC unroll 8
+        for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 4
+          for (int v = 0; v < NV; ++v) a[r][v] = vfmadd(wv, V::loadu(s + r * c.row_step + v * L), a[r][v]);
+      }
+  }
+#pragma GCC unroll 8
+  for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < NV; ++v) c.stream ? a[r][v].stream(o + r * ow + v * L) : a[r][v].storeu(o + r * ow + v * L);
+}
+
+/// Output rows [p, p + NR): two-vector blocks along the row, one vector, then the end of the
+/// row (Note [Depthwise by padded planes]).
+template <int KH, int KW, int NR, bool SHARED, typename T>
+void corr_rows(const T* buf, const Corr<T>& c, T* out, int64_t p, int64_t ow, bool accumulate, T init) {
   constexpr int64_t L = Vec<T>::size;
-  const T* base = buf + p * t.sh * cols;
-  const int64_t step = t.sh * cols;
+  const T* base = buf + p * c.row_step;
   T* o = out + p * ow;
   int64_t q = 0;
-  if (t.sw == 1) {
-    for (; q + 4 * L <= ow; q += 4 * L) correlate_block<NR, 4>(base, step, cols, t, o, ow, q, accumulate, init);
-    if (q + 2 * L <= ow) correlate_block<NR, 2>(base, step, cols, t, o, ow, q, accumulate, init), q += 2 * L;
-    if (q + L <= ow) correlate_block<NR, 1>(base, step, cols, t, o, ow, q, accumulate, init), q += L;
+  for (; q + 2 * L <= ow; q += 2 * L) corr_block<KH, KW, NR, 2, SHARED>(base + q, c, o + q, ow, accumulate, init);
+  if (q + L <= ow) corr_block<KH, KW, NR, 1, SHARED>(base + q, c, o + q, ow, accumulate, init), q += L;
+  if (q == ow) return;
+  if (!accumulate && ow >= L) return corr_block<KH, KW, NR, 1, SHARED>(base + ow - L, c, o + ow - L, ow, false, init);
+  const int64_t kh = KH ? KH : c.kh, kw = KW ? KW : c.kw;
+  for (int r = 0; r < NR; ++r)
+    for (int64_t col = q; col < ow; ++col) {
+      T a = accumulate ? o[r * ow + col] : init;
+      for (int64_t i = 0; i < kh; ++i)
+        for (int64_t j = 0; j < kw; ++j)
+          a += c.wt[i * kw + j] * base[r * c.row_step + i * c.dh * c.pitch + c.coff[j] + col];
+      o[r * ow + col] = a;
+    }
+}
+
+/// out (oh x ow) = (accumulate ? out : init) + the correlation c, in blocks of kRows rows; the
+/// last rows are one more block overlapping the previous when outputs are overwritten.
+template <int KH, int KW, bool SHARED, typename T>
+void corr_plane(const T* buf, const Corr<T>& c, T* out, int64_t oh, int64_t ow, bool accumulate, T init) {
+  int64_t p = 0;
+  for (; p + kRows <= oh; p += kRows) corr_rows<KH, KW, kRows, SHARED>(buf, c, out, p, ow, accumulate, init);
+  if (p == oh) return;
+  if (!accumulate && oh >= kRows) return corr_rows<KH, KW, kRows, SHARED>(buf, c, out, oh - kRows, ow, false, init);
+  for (; p < oh; ++p) corr_rows<KH, KW, 1, SHARED>(buf, c, out, p, ow, accumulate, init);
+}
+
+/// corr_plane with the kernel size fixed at compile time for the common 3x3 and 5x5.
+template <typename T>
+void correlate(const T* buf, const Corr<T>& c, T* out, int64_t oh, int64_t ow, bool accumulate, T init) {
+  const bool shared = rows_shared(c);
+  if (c.kh == 3 && c.kw == 3)
+    return shared ? corr_plane<3, 3, true>(buf, c, out, oh, ow, accumulate, init)
+                  : corr_plane<3, 3, false>(buf, c, out, oh, ow, accumulate, init);
+  if (c.kh == 5 && c.kw == 5)
+    return shared ? corr_plane<5, 5, true>(buf, c, out, oh, ow, accumulate, init)
+                  : corr_plane<5, 5, false>(buf, c, out, oh, ow, accumulate, init);
+  corr_plane<0, 0, false>(buf, c, out, oh, ow, accumulate, init);
+}
+
+/// The sum of v's lanes.
+template <typename T> T lane_sum(const Vec<T>& v) {
+  T lanes[Vec<T>::size];
+  v.storeu(lanes);
+  T s = 0;
+  for (T l : lanes) s += l;
+  return s;
+}
+
+/// Rows [p, p + NR) of wgrad_plane: acc[i * KW + j] += y vectors times the buffer under tap
+/// (i, j), tail[...] the same for the columns past the last whole vector.
+template <int KH, int KW, int NR, bool SHARED, typename T>
+void wgrad_rows(const T* buf, const Corr<T>& c, const T* y, int64_t p, int64_t ow, Vec<T> (&acc)[KH * KW],
+                T (&tail)[KH * KW]) {
+  using V = Vec<T>;
+  constexpr int64_t L = V::size;
+  const T* base = buf + p * c.row_step;
+  const T* yr = y + p * ow;
+  int64_t q = 0;
+  for (; q + L <= ow; q += L) {
+    V yv[NR];
+#pragma GCC unroll 8
+    for (int r = 0; r < NR; ++r) yv[r] = V::loadu(yr + r * ow + q);
+    if constexpr (SHARED) {
+#pragma GCC unroll 16
+      for (int x = 0; x < NR + KH - 1; ++x)
+#pragma GCC unroll 8
+        for (int j = 0; j < KW; ++j) {
+          const V in = V::loadu(base + x * c.pitch + c.coff[j] + q);
+#pragma GCC unroll 8
+          for (int i = 0; i < KH; ++i) {
+            const int r = x - i;  // the y row that meets input row x through tap row i
+            if (r >= 0 && r < NR) acc[i * KW + j] = vfmadd(yv[r], in, acc[i * KW + j]);
+          }
+        }
+    } else {
+#pragma GCC unroll 8
+      for (int r = 0; r < NR; ++r)
+#pragma GCC unroll 8
+        for (int i = 0; i < KH; ++i)
+#pragma GCC unroll 8
+          for (int j = 0; j < KW; ++j)
+            acc[i * KW + j] =
+                vfmadd(yv[r], V::loadu(base + r * c.row_step + i * c.dh * c.pitch + c.coff[j] + q), acc[i * KW + j]);
+    }
   }
   for (int r = 0; r < NR; ++r)
-    for (int64_t c = q; c < ow; ++c) {
-      T a = accumulate ? o[r * ow + c] : init;
-      for (int64_t i = 0; i < t.kh; ++i)
-        for (int64_t j = 0; j < t.kw; ++j)
-          a += t.wt[i * t.kw + j] * base[r * step + i * t.dh * cols + c * t.sw + j * t.dw];
-      o[r * ow + c] = a;
-    }
+    for (int64_t col = q; col < ow; ++col)
+      for (int i = 0; i < KH; ++i)
+        for (int j = 0; j < KW; ++j)
+          tail[i * KW + j] += yr[r * ow + col] * base[r * c.row_step + i * c.dh * c.pitch + c.coff[j] + col];
 }
 
-/// out (oh x ow) = (accumulate ? out : init) + sum_{i, j} wt[i*kw + j] * buf[p*sh + i*dh][q*sw + j*dw],
-/// two rows at a time.
-template <typename T>
-void correlate(const T* buf, int64_t cols, const Taps<T>& t, T* out, int64_t oh, int64_t ow, bool accumulate, T init) {
+/// d[i * kw + j] += sum_{p, q} y[p][q] * buf[p * row_step + i * dh * pitch + coff[j] + q]: the
+/// gradient of correlation c's weights, every tap's accumulators in registers for the plane.
+template <int KH, int KW, bool SHARED, typename T>
+void wgrad_plane(const T* buf, const Corr<T>& c, const T* y, int64_t oh, int64_t ow, T* d) {
+  Vec<T> acc[KH * KW];
+  T tail[KH * KW];
+  for (int k = 0; k < KH * KW; ++k) acc[k] = Vec<T>(T(0)), tail[k] = T(0);
   int64_t p = 0;
-  for (; p + 2 <= oh; p += 2) correlate_rows<2>(buf, cols, t, out, p, ow, accumulate, init);
-  if (p < oh) correlate_rows<1>(buf, cols, t, out, p, ow, accumulate, init);
+  for (; p + kRows <= oh; p += kRows) wgrad_rows<KH, KW, kRows, SHARED>(buf, c, y, p, ow, acc, tail);
+  for (; p < oh; ++p) wgrad_rows<KH, KW, 1, SHARED>(buf, c, y, p, ow, acc, tail);
+  for (int k = 0; k < KH * KW; ++k) d[k] += tail[k] + lane_sum<T>(acc[k]);
 }
 
-/// sum_{p, q} y[p][q] * buf[p*sh + off_h][q*sw + off_w].
-template <typename T>
-T shifted_dot(const T* buf, int64_t cols, const T* y, int64_t oh, int64_t ow, int64_t sh, int64_t sw, int64_t off_h,
-              int64_t off_w) {
+/// wgrad_plane for any kernel size: one tap at a time, two accumulators deep.
+template <typename T> void wgrad_plane_any(const T* buf, const Corr<T>& c, const T* y, int64_t oh, int64_t ow, T* d) {
   using V = Vec<T>;
   constexpr int64_t L = V::size;
-  V a0(T(0)), a1(T(0));
-  T tail = 0;
-  for (int64_t p = 0; p < oh; ++p) {
-    const T* r = buf + (p * sh + off_h) * cols + off_w;
-    const T* yr = y + p * ow;
-    int64_t q = 0;
-    if (sw == 1) {
-      for (; q + 2 * L <= ow; q += 2 * L) {
-        a0 = vfmadd(V::loadu(yr + q), V::loadu(r + q), a0);
-        a1 = vfmadd(V::loadu(yr + q + L), V::loadu(r + q + L), a1);
+  for (int64_t i = 0; i < c.kh; ++i)
+    for (int64_t j = 0; j < c.kw; ++j) {
+      V a0(T(0)), a1(T(0));
+      T tail = 0;
+      for (int64_t p = 0; p < oh; ++p) {
+        const T* s = buf + p * c.row_step + i * c.dh * c.pitch + c.coff[j];
+        const T* yr = y + p * ow;
+        int64_t q = 0;
+        for (; q + 2 * L <= ow; q += 2 * L) {
+          a0 = vfmadd(V::loadu(yr + q), V::loadu(s + q), a0);
+          a1 = vfmadd(V::loadu(yr + q + L), V::loadu(s + q + L), a1);
+        }
+        for (; q + L <= ow; q += L) a0 = vfmadd(V::loadu(yr + q), V::loadu(s + q), a0);
+        for (; q < ow; ++q) tail += yr[q] * s[q];
       }
-      for (; q + L <= ow; q += L) a0 = vfmadd(V::loadu(yr + q), V::loadu(r + q), a0);
+      d[i * c.kw + j] += tail + lane_sum<T>(a0 + a1);
     }
-    for (; q < ow; ++q) tail += yr[q] * r[q * sw];
-  }
-  T lanes[L];
-  (a0 + a1).storeu(lanes);
-  for (int64_t l = 0; l < L; ++l) tail += lanes[l];
-  return tail;
 }
 
-/// d[k] += shifted_dot for all 9 taps of a 3x3 kernel (stride 1 along rows) in one pass over
-/// y: each y vector is loaded once for nine FMAs (the per-tap dots load it nine times).
-template <typename T> void dot_taps9(const T* buf, int64_t cols, const T* y, const ConvGeom& g, T* d) {
-  using V = Vec<T>;
-  constexpr int64_t L = V::size;
-  V acc[9];
-  T tail[9];
-  int64_t off[9];
-  for (int k = 0; k < 9; ++k) acc[k] = V(T(0)), tail[k] = T(0), off[k] = (k / 3) * g.dh * cols + (k % 3) * g.dw;
-  for (int64_t p = 0; p < g.oh; ++p) {
-    const T* r = buf + p * g.sh * cols;
-    const T* yr = y + p * g.ow;
-    int64_t q = 0;
-    for (; q + L <= g.ow; q += L) {
-      const V yv = V::loadu(yr + q);
-      for (int k = 0; k < 9; ++k) acc[k] = vfmadd(yv, V::loadu(r + off[k] + q), acc[k]);
-    }
-    for (; q < g.ow; ++q)
-      for (int k = 0; k < 9; ++k) tail[k] += yr[q] * r[off[k] + q];
-  }
-  for (int k = 0; k < 9; ++k) {
-    T lanes[L];
-    acc[k].storeu(lanes);
-    for (int64_t l = 0; l < L; ++l) tail[k] += lanes[l];
-    d[k] += tail[k];
-  }
+template <typename T> void weight_plane(const T* buf, const Corr<T>& c, const T* y, int64_t oh, int64_t ow, T* d) {
+  const bool shared = rows_shared(c);
+  if (c.kh == 3 && c.kw == 3)
+    return shared ? wgrad_plane<3, 3, true>(buf, c, y, oh, ow, d) : wgrad_plane<3, 3, false>(buf, c, y, oh, ow, d);
+  if (c.kh == 5 && c.kw == 5)
+    return shared ? wgrad_plane<5, 5, true>(buf, c, y, oh, ow, d) : wgrad_plane<5, 5, false>(buf, c, y, oh, ow, d);
+  wgrad_plane_any(buf, c, y, oh, ow, d);
 }
 
 // Buffer sizes for reading a y of (oh, ow) through the taps: the last tap of the last output.
 int64_t span(int64_t out, int64_t s, int64_t k, int64_t d) { return (out - 1) * s + (k - 1) * d + 1; }
 
+// Note [Streaming depthwise outputs]
+// An output much larger than the last-level cache is written with streaming stores: a
+// plain store first reads the line it writes (read-for-ownership), a third stream of
+// traffic on a kernel that moves two, and the output would leave the cache anyway. It needs
+// rows of whole aligned vectors and overwritten (not accumulated) outputs; the caller
+// fences before its chunk ends. Outputs that fit in the cache stay cached for their reader.
+// The size is fixed rather than asked of the OS: sysconf reports a whole socket's L3, while
+// one core reaches only its own complex's (32 MiB on the Zen 5 parts here).
+constexpr int64_t kStreamBytes = int64_t(64) << 20;
+
+/// Whether `planes` output planes of oh x ow at out are streamed (Note [Streaming depthwise outputs]).
+template <typename T> bool streams(const T* out, int64_t planes, int64_t oh, int64_t ow) {
+  constexpr int64_t L = Vec<T>::size;
+  return planes * oh * ow * int64_t(sizeof(T)) >= kStreamBytes && ow % L == 0 &&
+         reinterpret_cast<uintptr_t>(out) % (L * sizeof(T)) == 0;
+}
+
+/// The padded, phased layout of x as conv(x, w) reads it.
+template <typename T> PadLayout forward_layout(const ConvGeom& g) {
+  return PadLayout(span(g.oh, g.sh, g.kh, g.dh), span(g.ow, g.sw, g.kw, g.dw), g.sw, g.pw, Vec<T>::size);
+}
+
+/// Per-thread scratch: a zeroed buffer of layout l and the column offsets of its taps.
+template <typename T> struct PlaneScratch {
+  ConvScratch<T> buf;
+  ConvScratch<int64_t> coff;
+  PlaneScratch(const PadLayout& l, int64_t kw, int64_t dw) : buf(l.size()), coff(kw) {
+    std::fill(buf.p, buf.p + l.size(), T(0));
+    column_offsets(l, kw, dw, coff.p);
+  }
+};
+
 template <typename T> void forward_typed(const ConvGeom& g, const T* x, const T* w, const T* bias, T* y) {
   const int64_t m = g.o / g.c, taps = g.kh * g.kw;
-  const int64_t rows = span(g.oh, g.sh, g.kh, g.dh), cols = span(g.ow, g.sw, g.kw, g.dw);
+  const PadLayout l = forward_layout<T>(g);
   const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.oh * g.ow * taps, 1));
+  const bool stream = streams(y, g.n * g.o, g.oh, g.ow);
   core::parallel_for(0, g.n * g.o, grain, [&](int64_t b, int64_t e) {
-    ConvScratch<T> buf(rows * cols);
+    PlaneScratch<T> s(l, g.kw, g.dw);
     int64_t placed = -1;  // the (n, ci) plane in buf: consecutive planes share it when m > 1
     for (int64_t pl = b; pl < e; ++pl) {
       const int64_t oc = pl % g.o, src = pl / m;
-      if (src != placed) place(x + src * g.h * g.w, g.h, g.w, 1, 1, g.ph, g.pw, buf.p, rows, cols, x + (src + 1) * g.h * g.w),
-        placed = src;
-      const Taps<T> t{w + oc * taps, g.kh, g.kw, g.dh, g.dw, g.sh, g.sw};
-      correlate(buf.p, cols, t, y + pl * g.oh * g.ow, g.oh, g.ow, false, bias ? bias[oc] : T(0));
+      if (src != placed)
+        place(x + src * g.h * g.w, g.h, g.w, 1, 1, g.ph, g.pw, s.buf.p, l, x + (src + 1) * g.h * g.w), placed = src;
+      const Corr<T> c{w + oc * taps, g.kh, g.kw, g.dh, l.pitch, g.sh * l.pitch, s.coff.p, stream};
+      if (!stream) prefetch_write(y + (pl + 1) * g.oh * g.ow, g.oh * g.ow);
+      correlate(s.buf.p, c, y + pl * g.oh * g.ow, g.oh, g.ow, false, bias ? bias[oc] : T(0));
     }
+    if (stream) stream_fence();
   });
 }
 
+/// conv^T reads y through the flipped kernel at stride 1, y's elements placed stride apart
+/// from (off_h, off_w) of a padded plane of this layout.
+int64_t transpose_offset(int64_t k, int64_t d, int64_t pad) { return (k - 1) * d - pad; }
+template <typename T> PadLayout transpose_layout(const ConvGeom& g) {
+  return PadLayout(span(g.h, 1, g.kh, g.dh), span(g.w, 1, g.kw, g.dw), 1,
+                   std::max<int64_t>(transpose_offset(g.kw, g.dw, g.pw), 0), Vec<T>::size);
+}
+
+/// dst[k] = src[taps - 1 - k]: the kernel rotated by 180 degrees.
+template <typename T> void flip(const T* src, int64_t taps, T* dst) {
+  for (int64_t k = 0; k < taps; ++k) dst[k] = src[taps - 1 - k];
+}
+
+/// x plane (accumulate ? x : bias) += conv^T of the y plane yp through the flipped kernel,
+/// with s holding y's padded layout l; prefetches the y plane `next`.
+template <typename T>
+void transpose_plane(const ConvGeom& g, const T* yp, const T* flipped, const PlaneScratch<T>& s, const PadLayout& l,
+                     T* xp, bool accumulate, T bias, const T* next, bool stream) {
+  place(yp, g.oh, g.ow, g.sh, g.sw, transpose_offset(g.kh, g.dh, g.ph), transpose_offset(g.kw, g.dw, g.pw), s.buf.p,
+        l, next);
+  const Corr<T> c{flipped, g.kh, g.kw, g.dh, l.pitch, l.pitch, s.coff.p, stream};
+  correlate(s.buf.p, c, xp, g.h, g.w, accumulate, bias);
+}
+
 template <typename T> void transpose_typed(const ConvGeom& g, const T* y, const T* w, const T* bias, T* x) {
-  const int64_t m = g.o / g.c, taps = g.kh * g.kw;
-  const int64_t rows = span(g.h, 1, g.kh, g.dh), cols = span(g.w, 1, g.kw, g.dw);
+  const int64_t m = g.o / g.c, taps = g.kh * g.kw, ysize = g.oh * g.ow;
+  const PadLayout l = transpose_layout<T>(g);
   const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.h * g.w * taps * m, 1));
+  const bool stream = m == 1 && streams(x, g.n * g.c, g.h, g.w);  // multipliers accumulate
   core::parallel_for(0, g.n * g.c, grain, [&](int64_t b, int64_t e) {
-    ConvScratch<T> buf(rows * cols), flipped(taps);
+    PlaneScratch<T> s(l, g.kw, g.dw);
+    ConvScratch<T> flipped(taps);
     for (int64_t pl = b; pl < e; ++pl) {
       const int64_t ci = pl % g.c;
+      if (!stream) prefetch_write(x + (pl + 1) * g.h * g.w, g.h * g.w);
       for (int64_t mm = 0; mm < m; ++mm) {
-        const int64_t oc = ci * m + mm;
-        const T* wo = w + oc * taps;
-        for (int64_t k = 0; k < taps; ++k) flipped.p[k] = wo[taps - 1 - k];
-        place(y + (pl * m + mm) * g.oh * g.ow, g.oh, g.ow, g.sh, g.sw, (g.kh - 1) * g.dh - g.ph,
-              (g.kw - 1) * g.dw - g.pw, buf.p, rows, cols, y + (pl * m + mm + 1) * g.oh * g.ow);
-        const Taps<T> t{flipped.p, g.kh, g.kw, g.dh, g.dw, 1, 1};
-        correlate(buf.p, cols, t, x + pl * g.h * g.w, g.h, g.w, mm > 0, bias ? bias[ci] : T(0));
+        const T* yp = y + (pl * m + mm) * ysize;
+        flip(w + (ci * m + mm) * taps, taps, flipped.p);
+        transpose_plane(g, yp, flipped.p, s, l, x + pl * g.h * g.w, mm > 0, bias ? bias[ci] : T(0), yp + ysize,
+                        stream);
       }
     }
+    if (stream) stream_fence();
   });
 }
 
 template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* y, T* dw) {
   const int64_t m = g.o / g.c, taps = g.kh * g.kw;
-  const int64_t rows = span(g.oh, g.sh, g.kh, g.dh), cols = span(g.ow, g.sw, g.kw, g.dw);
+  const PadLayout l = forward_layout<T>(g);
   const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.n * g.oh * g.ow * taps, 1));
   core::parallel_for(0, g.o, grain, [&](int64_t b, int64_t e) {
-    ConvScratch<T> buf(rows * cols);
-    for (int64_t oc = b; oc < e; ++oc) {
-      T* d = dw + oc * taps;
-      std::fill(d, d + taps, T(0));
-      for (int64_t n = 0; n < g.n; ++n) {
-        place(x + (n * g.c + oc / m) * g.h * g.w, g.h, g.w, 1, 1, g.ph, g.pw, buf.p, rows, cols,
-              x + ((n + 1) * g.c + oc / m) * g.h * g.w);
+    PlaneScratch<T> s(l, g.kw, g.dw);
+    std::fill(dw + b * taps, dw + e * taps, T(0));
+    // Images outer, channels inner: one image's planes of this chunk are contiguous, so the
+    // reads stream (channels outer strode a whole image between planes and waited on memory).
+    for (int64_t n = 0; n < g.n; ++n) {
+      int64_t placed = -1;  // the x plane in buf: consecutive outputs share it when m > 1
+      for (int64_t oc = b; oc < e; ++oc) {
+        const int64_t src = n * g.c + oc / m;
+        const T* xp = x + src * g.h * g.w;
+        if (src != placed) place(xp, g.h, g.w, 1, 1, g.ph, g.pw, s.buf.p, l, xp + g.h * g.w), placed = src;
         const T* yp = y + (n * g.o + oc) * g.oh * g.ow;
-        prefetch(yp + g.o * g.oh * g.ow, g.oh * g.ow);
-        if (taps == 9 && g.sw == 1) {
-          dot_taps9(buf.p, cols, yp, g, d);
-          continue;
-        }
-        for (int64_t i = 0; i < g.kh; ++i)
-          for (int64_t j = 0; j < g.kw; ++j)
-            d[i * g.kw + j] += shifted_dot(buf.p, cols, yp, g.oh, g.ow, g.sh, g.sw, i * g.dh, j * g.dw);
+        prefetch(yp + g.oh * g.ow, g.oh * g.ow);
+        T* d = dw + oc * taps;
+        const Corr<T> c{d, g.kh, g.kw, g.dh, l.pitch, g.sh * l.pitch, s.coff.p};
+        weight_plane(s.buf.p, c, yp, g.oh, g.ow, d);
       }
     }
+  });
+}
+
+/// The sum of the n elements at p.
+template <typename T> T plane_sum(const T* p, int64_t n) {
+  using V = Vec<T>;
+  V a0(T(0)), a1(T(0));
+  int64_t k = 0;
+  for (; k + 2 * V::size <= n; k += 2 * V::size) a0 = a0 + V::loadu(p + k), a1 = a1 + V::loadu(p + k + V::size);
+  T tail = 0;
+  for (; k < n; ++k) tail += p[k];
+  return tail + lane_sum<T>(a0 + a1);
+}
+
+// Note [Fused depthwise backward]
+// The input and weight gradients both read the output gradient gy, and the weight gradient
+// also x: computed apart they read gy twice from memory. Here each thread owns a range of
+// channels and walks images outer, channels inner (contiguous planes), placing the x plane
+// and each of its gy planes in their padded buffers once; the gy plane is then still in L1
+// for the weight gradient's dot products and the bias sums.
+template <typename T>
+void backward_typed(const ConvGeom& g, const T* x, const T* gy, const T* w, T* gx, T* gw, T* gb) {
+  const int64_t m = g.o / g.c, taps = g.kh * g.kw, xsize = g.h * g.w, ysize = g.oh * g.ow;
+  const PadLayout lx = forward_layout<T>(g), ly = transpose_layout<T>(g);
+  const int64_t grain =
+      std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(2 * g.n * m * std::max(xsize, ysize) * taps, 1));
+  const bool stream = m == 1 && streams(gx, g.n * g.c, g.h, g.w);  // multipliers accumulate
+  core::parallel_for(0, g.c, grain, [&](int64_t b, int64_t e) {
+    PlaneScratch<T> sx(lx, g.kw, g.dw), sy(ly, g.kw, g.dw);
+    const int64_t o0 = b * m, o1 = e * m;
+    ConvScratch<T> flipped((o1 - o0) * taps);
+    for (int64_t oc = o0; oc < o1; ++oc) flip(w + oc * taps, taps, flipped.p + (oc - o0) * taps);
+    std::fill(gw + o0 * taps, gw + o1 * taps, T(0));
+    if (gb) std::fill(gb + o0, gb + o1, T(0));
+    const Corr<T> cw{nullptr, g.kh, g.kw, g.dh, lx.pitch, g.sh * lx.pitch, sx.coff.p};
+    for (int64_t n = 0; n < g.n; ++n)
+      for (int64_t ci = b; ci < e; ++ci) {
+        const T* xp = x + (n * g.c + ci) * xsize;
+        place(xp, g.h, g.w, 1, 1, g.ph, g.pw, sx.buf.p, lx, xp + xsize);
+        if (!stream) prefetch_write(gx + (n * g.c + ci + 1) * xsize, xsize);
+        for (int64_t oc = ci * m; oc < (ci + 1) * m; ++oc) {
+          const T* yp = gy + (n * g.o + oc) * ysize;
+          transpose_plane(g, yp, flipped.p + (oc - o0) * taps, sy, ly, gx + (n * g.c + ci) * xsize, oc > ci * m,
+                          T(0), yp + ysize, stream);
+          weight_plane(sx.buf.p, cw, yp, g.oh, g.ow, gw + oc * taps);
+          if (gb) gb[oc] += plane_sum(yp, ysize);
+        }
+      }
+    if (stream) stream_fence();
   });
 }
 
@@ -269,12 +519,20 @@ void weight_kernel(const ConvGeom& g, const void* x, const void* y, void* w) {
                                                       static_cast<T*>(w)))
 }
 
+void backward_kernel(const ConvGeom& g, const void* x, const void* gy, const void* w, void* gx, void* gw, void* gb) {
+  if (auto f = narrow_kernel(depthwise_backward_stub, std::min(g.w, g.ow), g.dtype)) return f(g, x, gy, w, gx, gw, gb);
+  ND_DISPATCH_FLOAT_TYPES(g.dtype, T, backward_typed<T>(g, static_cast<const T*>(x), static_cast<const T*>(gy),
+                                                        static_cast<const T*>(w), static_cast<T*>(gx),
+                                                        static_cast<T*>(gw), static_cast<T*>(gb)))
+}
+
 }  // namespace
 
 void register_depthwise_kernels() {
   depthwise_forward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = forward_kernel;
   depthwise_transpose_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = transpose_kernel;
   depthwise_weight_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = weight_kernel;
+  depthwise_backward_stub.fns[int(Isa::NATIVEDL_ISA_ENUM)] = backward_kernel;
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA

@@ -23,6 +23,9 @@ template <typename T, int N> struct VecN {
   explicit VecN(T x) { for (int i = 0; i < N; ++i) v[i] = x; }
   static VecN loadu(const T* p) { VecN r; std::memcpy(r.v, p, sizeof(r.v)); return r; }
   void storeu(T* p) const { std::memcpy(p, v, sizeof(v)); }
+  /// A store past the caches where the ISA has one (p aligned to the vector's size); kernels
+  /// call stream_fence() before other threads may read what they streamed.
+  void stream(T* p) const { storeu(p); }
   template <typename F> VecN map(F f) const { VecN r; for (int i = 0; i < N; ++i) r.v[i] = f(v[i]); return r; }
   template <typename F> friend VecN zip(const VecN& a, const VecN& b, F f) {
     VecN r; for (int i = 0; i < N; ++i) r.v[i] = f(a.v[i], b.v[i]); return r;
@@ -35,6 +38,13 @@ template <typename T, int N> struct VecN {
 };
 
 template <typename T> struct VecOf { using type = VecN<T, kVecBytes / sizeof(T)>; };
+
+/// Orders this thread's streamed (non-temporal) stores before its later stores.
+inline void stream_fence() {
+#if defined(__SSE2__)
+  __builtin_ia32_sfence();
+#endif
+}
 template <typename T> using Vec = typename VecOf<T>::type;
 
 // Math on generic vectors, lane by lane; ISA headers overload these for their types.
