@@ -142,3 +142,15 @@ def test_vector_path_edges(name, dtype):
     _check(y.detach().numpy(), y_ref, y_mag, x, dtype, f"{name} forward")
     g, = nd.autograd.grad([y], [xt], [nd.ones(tuple(y.shape), dtype=y.dtype)])
     _check(g.numpy(), d_ref, d_mag, x, dtype, f"{name} backward")
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_hardtanh_backward_selects_the_gradient(inplace):
+    """As PyTorch's hardtanh_backward: 0 where clamped even for an infinite incoming gradient (not
+    inf * 0 = NaN), the gradient itself inside the bounds and for a NaN input."""
+    x = np.array([-2.0, 0.0, 3.0, 6.0, 7.0, math.nan], np.float32)
+    g = np.array([math.inf, math.inf, -math.inf, math.inf, 5.0, 2.0], np.float32)
+    xt = nd.from_numpy(x.copy()).requires_grad_(True)
+    y = F.relu6(xt * 1, inplace=True) if inplace else F.relu6(xt)
+    y.backward(nd.from_numpy(g))
+    np.testing.assert_array_equal(xt.grad.numpy(), [0.0, 0.0, -math.inf, 0.0, 0.0, 2.0])

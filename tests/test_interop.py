@@ -83,6 +83,14 @@ def test_numpy_on_requires_grad_raises():
         assert x.numpy().shape == (3,)
 
 
+def test_from_numpy_warns_on_a_read_only_array_and_still_shares_it():
+    a = np.arange(4.0)
+    a.flags.writeable = False
+    with pytest.warns(UserWarning, match="not writable"):
+        t = nd.from_numpy(a)
+    assert t.data_ptr() == a.__array_interface__["data"][0]
+
+
 def test_from_numpy_rejects_unsupported_dtypes():
     for a in (np.zeros(2, np.float16), np.zeros(2, np.int16), np.zeros(2, np.complex64), np.array(["a"])):
         with pytest.raises(TypeError, match="from_numpy"):

@@ -201,7 +201,7 @@ def test_gaussian_blur():
     np.testing.assert_allclose(out, ref, rtol=1e-10)
     const = T.GaussianBlur((5, 3), sigma=(0.5, 2.0), generator=gen(0))(np.full((1, 6, 6), 0.3))
     np.testing.assert_allclose(const, 0.3)  # a blur keeps constants (weights sum to 1)
-    assert T.GaussianBlur(5)(IMG).std() < IMG.std()
+    assert T.GaussianBlur(5, generator=gen(1))(IMG).std() < IMG.std()  # seeded: sigma near 0.1 blurs nothing
     with pytest.raises(ValueError, match="odd positive"):
         T.GaussianBlur(4)
 

@@ -138,6 +138,12 @@ DType dtype_from_numpy(const py::dtype& dt) {
 Tensor from_numpy(py::array arr) {
   const DType dtype = dtype_from_numpy(arr.dtype());
   ND_CHECK(arr.dtype().byteorder() != '>', TypeError, "[from_numpy] big-endian arrays are not supported");
+  // As PyTorch: shared anyway, with a warning (a copy would break from_numpy's promise).
+  if (!arr.writeable() &&
+      PyErr_WarnEx(PyExc_UserWarning, "[from_numpy] The given NumPy array is not writable, and nativedl does not "
+                   "support non-writable tensors: writing to this tensor writes the array's read-only memory. "
+                   "Copy the array (np.array(a)) or make it writable before converting it.", 1) != 0)
+    throw py::error_already_set();
   const int64_t esize = int64_t(element_size(dtype));
   Shape shape(arr.shape(), arr.shape() + arr.ndim()), strides(size_t(arr.ndim()));
   int64_t lo = 0, hi = 0;

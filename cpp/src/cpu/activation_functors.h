@@ -36,6 +36,11 @@ struct hardtanh_f {  // PyTorch: the gradient is 0 at and beyond the bounds; NaN
     return y > hi ? hi : y;
   }
   template <typename T> ND_HD static T df(T x, const ActParams& p) { return T(x > T(p.a)) * T(x < T(p.b)); }
+  // The gradient selected rather than multiplied by df, as PyTorch's hardtanh_backward: an
+  // infinite g stays 0 where clamped (inf * 0 would be NaN), a NaN x passes g through.
+  template <typename T> ND_HD static T grad(T g, T x, const ActParams& p) {
+    return x <= T(p.a) || x >= T(p.b) ? T(0) : g;
+  }
 };
 struct leaky_relu_f {
   template <typename T> ND_HD static T f(T x, const ActParams& p) { return x > T(0) ? x : T(x * T(p.a)); }
@@ -103,5 +108,15 @@ struct logsigmoid_f {  // -softplus(-x)
   template <typename T> ND_HD static T f(T x, const ActParams&) { return -softplus1(-x); }
   template <typename T> ND_HD static T df(T x, const ActParams&) { return sigm(-x); }
 };
+
+// grad_out * f'(x): Op::grad(g, x) where the op defines it, else g * Op::df(x).
+template <typename Op, typename = void> struct has_grad { static constexpr bool value = false; };
+template <typename Op> struct has_grad<Op, decltype(void(&Op::template grad<float>))> {
+  static constexpr bool value = true;
+};
+template <typename Op, typename T> ND_HD T grad_of(T g, T x, const ActParams& p) {
+  if constexpr (has_grad<Op>::value) return Op::grad(g, x, p);
+  else return g * Op::df(x, p);
+}
 
 }  // namespace

@@ -19,12 +19,12 @@ template <typename T, typename Op> __global__ void act_forward_kernel(const Elem
   }
 }
 
-// Operands (grad_x, grad_out, x): grad_x = grad_out * f'(x).
+// Operands (grad_x, grad_out, x): grad_x = grad_out * f'(x) (act::grad_of).
 template <typename T, typename Op> __global__ void act_backward_kernel(const ElementwiseIter it, const ActParams prm) {
   ND_FOR_EACH_ELEMENT(it, i) {
     char* p[3];
     locate(it, i, p);
-    *reinterpret_cast<T*>(p[0]) = *reinterpret_cast<const T*>(p[1]) * Op::df(*reinterpret_cast<const T*>(p[2]), prm);
+    *reinterpret_cast<T*>(p[0]) = act::grad_of<Op>(*reinterpret_cast<const T*>(p[1]), *reinterpret_cast<const T*>(p[2]), prm);
   }
 }
 

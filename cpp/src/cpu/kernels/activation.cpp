@@ -63,13 +63,13 @@ template <typename T, typename Op> void act_backward_typed(const ElementwiseIter
           (V::loadu(g + i) * vec_form<Op>::df(V::loadu(x + i), q)).storeu(gx + i);
         });
       } else {
-        for (int64_t i = 0; i < n; ++i) gx[i] = g[i] * Op::df(x[i], q);
+        for (int64_t i = 0; i < n; ++i) gx[i] = act::grad_of<Op>(g[i], x[i], q);
       }
       return;
     }
     for (int64_t i = 0; i < n; ++i)
-      *reinterpret_cast<T*>(p[0] + i * s[0]) =
-          *reinterpret_cast<const T*>(p[1] + i * s[1]) * Op::df(*reinterpret_cast<const T*>(p[2] + i * s[2]), prm);
+      *reinterpret_cast<T*>(p[0] + i * s[0]) = act::grad_of<Op>(*reinterpret_cast<const T*>(p[1] + i * s[1]),
+                                                                *reinterpret_cast<const T*>(p[2] + i * s[2]), prm);
   });
 }
 

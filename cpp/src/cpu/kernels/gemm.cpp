@@ -198,7 +198,7 @@ void pack_b(Mat<const T> b, int64_t p0, int64_t kc, int64_t j0, int64_t nc, int6
 
 // C tile (mr x nr <= MR x NR) = alpha * A panel * B panel + beta * C tile.
 template <typename T>
-void micro_kernel(int64_t kc, const T* ap, const T* bp, Mat<T> c, int64_t mr, int64_t nr, T alpha, T beta) {
+void micro_kernel(int64_t kc, const T* ap, const T* bp, int64_t ldb, Mat<T> c, int64_t mr, int64_t nr, T alpha, T beta) {
   using V = Vec<T>;
   constexpr int MR = Blocking<T>::MR, NV = Blocking<T>::NV, NR = Blocking<T>::NR;
   const bool full = mr == MR && nr == NR && c.cs == 1;
@@ -226,7 +226,7 @@ void micro_kernel(int64_t kc, const T* ap, const T* bp, Mat<T> c, int64_t mr, in
       for (int h = 0; h < NV; ++h) acc[i][h] = vfmadd(ai, b[h], acc[i][h]);
     }
     ap += MR;
-    bp += NR;
+    bp += ldb;
   }
   const V va(alpha), vb(beta);
   if (full) {
@@ -271,6 +271,15 @@ template <typename T> int64_t padded_cols(int64_t n) {
   return (n + Blocking<T>::NR - 1) / Blocking<T>::NR * Blocking<T>::NR;
 }
 
+// Note [Unpacked B]
+// Packing B copies it once per k block, worth it when many A panels reuse each B panel. With
+// at most two A panels (a conv's GEMM with 6 or 16 output channels, LeNet's) the copy costs
+// as much as the arithmetic: a row-major B is then read where it lies, a panel row (NR values)
+// at a time ldb apart (16 x 150 x 6400: 1.5x faster; 32 rows and more: no gain measured).
+template <typename T> bool unpacked_b(int64_t m, Mat<const T> b) {
+  return b.cs == 1 && m <= 2 * Blocking<T>::MR;
+}
+
 // The sequential blocked product on one thread: loops jc (NC) > pc (KC) > ic (MC) > jr (NR)
 // > ir (MR) around the micro-kernel, with this thread's packing buffers.
 template <typename T>
@@ -288,16 +297,21 @@ void gemm_blocked(int64_t m, int64_t n, int64_t k, T alpha, Mat<const T> a, Mat<
     for (int64_t pc = 0; pc < k; pc += kc_max) {
       const int64_t kc = std::min(kc_max, k - pc);
       const T beta_k = pc == 0 ? beta : T(1);  // later k blocks accumulate onto the first
-      if (!pb.p) pack_b(b, pc, kc, jc, nc, 0, (nc + B::NR - 1) / B::NR, bbuf);
+      const int64_t panels = (nc + B::NR - 1) / B::NR, full_panels = nc / B::NR;
+      // Whole panels of a row-major B read in place (Note [Unpacked B]); a partial last one packed.
+      const bool in_place = !pb.p && unpacked_b(m, b);
+      if (!pb.p) pack_b(b, pc, kc, jc, nc, in_place ? full_panels : 0, panels, bbuf);
       const T* bblock = pb.p ? pb.block(pc, jc, kc) : bbuf;
       for (int64_t ic = 0; ic < m; ic += mc_max) {
         const int64_t mc = std::min(mc_max, m - ic);
         pack_a(a, ic, mc, pc, kc, abuf);
         for (int64_t jr = 0; jr < nc; jr += B::NR) {
+          const bool direct = in_place && jr / B::NR < full_panels;
+          const T* bp = direct ? &b.at(pc, jc + jr) : bblock + jr * kc;
           for (int64_t ir = 0; ir < mc; ir += B::MR) {
             Mat<T> tile{&c.at(ic + ir, jc + jr), c.rs, c.cs};
-            micro_kernel(kc, abuf + ir * kc, bblock + jr * kc, tile, std::min<int64_t>(B::MR, mc - ir),
-                         std::min<int64_t>(B::NR, nc - jr), alpha, beta_k);
+            micro_kernel(kc, abuf + ir * kc, bp, direct ? b.rs : int64_t(B::NR), tile,
+                         std::min<int64_t>(B::MR, mc - ir), std::min<int64_t>(B::NR, nc - jr), alpha, beta_k);
           }
         }
       }
