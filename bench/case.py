@@ -22,7 +22,7 @@ class Case:
     libs: tuple = LIBS  # which libraries run it
     inner: Optional[int] = None  # fixed calls per sample; None = adaptive
     unit: str = "ms"  # "ms" or "us" per call in the table
-    device: str = "cpu"  # where it runs: "% peak" / "% bw" (the CPU probes' limits) are left out for "cuda"
+    device: str = "cpu"  # where it runs: which limits "% peak" / "% bw" use (bench/peak.py)
 
 
 def f32_bytes(tensors: int) -> Callable[[tuple], float]:

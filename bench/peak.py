@@ -1,6 +1,7 @@
 """This machine's limits, which "% of peak" and "% of bandwidth" are computed against: the float32 FMA
 peak and the STREAM copy/triad bandwidth, measured by nativedl's native probes (nativedl/machine.h)
-with the kernel set nativedl picked, at each thread count of the run."""
+with the kernel set nativedl picked, at each thread count of the run; and, with a GPU, the CUDA
+device's float32 FMA peak and triad bandwidth, which the CUDA rows are computed against."""
 from __future__ import annotations
 
 import importlib
@@ -10,6 +11,7 @@ import os
 FMA_SECONDS = 0.3  # per thread count: 5 rounds, the best counts (rates over each thread's CPU time)
 STREAM_REPEATS = 10  # passes per kernel, the best counts (other jobs share the memory bus)
 MIN_STREAM_ARRAY_BYTES = 128 << 20
+CUDA_ARRAY_BYTES = 256 << 20  # far beyond any GPU's L2
 
 
 def _l3_bytes() -> int:
@@ -24,8 +26,18 @@ def stream_array_bytes() -> int:
     return max(MIN_STREAM_ARRAY_BYTES, 4 * _l3_bytes())
 
 
+def measure_cuda() -> dict | None:
+    """{"fma_gflops", "stream_triad_gbs"} of the current CUDA device, or None without one."""
+    nd = importlib.import_module("nativedl")
+    if not nd.cuda.is_available():
+        return None
+    p = nd._C._measure_cuda_peak(CUDA_ARRAY_BYTES, STREAM_REPEATS)
+    return {"fma_gflops": p["fma_gflops"], "stream_triad_gbs": p["triad_gbs"]}
+
+
 def measure(threads: list[int]) -> dict:
-    """{"isa", "array_bytes", "by_threads": [{"threads", "fma_gflops", "stream_copy_gbs", "stream_triad_gbs"}]}."""
+    """{"isa", "array_bytes", "by_threads": [{"threads", "fma_gflops", "stream_copy_gbs", "stream_triad_gbs"}],
+    "cuda": measure_cuda()}."""
     nd = importlib.import_module("nativedl")
     array_bytes = stream_array_bytes()
     rows = []
@@ -33,7 +45,7 @@ def measure(threads: list[int]) -> dict:
         bw = nd._C._measure_stream_bandwidth(array_bytes, n, STREAM_REPEATS)
         rows.append({"threads": n, "fma_gflops": nd._C._measure_fma_peak(FMA_SECONDS, n),
                      "stream_copy_gbs": bw["copy"], "stream_triad_gbs": bw["triad"]})
-    return {"isa": nd._C._cpu_isa(), "array_bytes": array_bytes, "by_threads": rows}
+    return {"isa": nd._C._cpu_isa(), "array_bytes": array_bytes, "by_threads": rows, "cuda": measure_cuda()}
 
 
 def load(path: str) -> dict:
@@ -53,13 +65,17 @@ def complete(peak: dict | None, threads: list[int]) -> dict:
     missing = [n for n in threads if n not in have]
     if missing:
         peak = dict(peak, by_threads=peak["by_threads"] + measure(missing)["by_threads"])
+    if peak.get("cuda") is None:
+        peak = dict(peak, cuda=measure_cuda())
     return peak
 
 
-def at(peak: dict | None, threads: int) -> dict | None:
-    """The measurement at this thread count, or None."""
+def at(peak: dict | None, threads: int, device: str = "cpu") -> dict | None:
+    """The limits of a case on `device` at this thread count ({"fma_gflops", "stream_triad_gbs", ...}), or None."""
     if peak is None:
         return None
+    if device == "cuda":
+        return peak.get("cuda")
     return next((row for row in peak["by_threads"] if row["threads"] == threads), None)
 
 
@@ -70,4 +86,7 @@ def summary(peak: dict) -> str:
         lines.append(f"  {row['threads']} thread(s): FMA peak {row['fma_gflops']:.1f} GFLOP/s, "
                      f"STREAM triad {row['stream_triad_gbs']:.1f} GB/s, copy {row['stream_copy_gbs']:.1f} GB/s"
                      + (f" (more threads than the {cpus} usable cpus: not a limit)" if row["threads"] > cpus else ""))
+    if peak.get("cuda"):
+        lines.append(f"  CUDA device: FMA peak {peak['cuda']['fma_gflops']:.0f} GFLOP/s, "
+                     f"triad {peak['cuda']['stream_triad_gbs']:.0f} GB/s (the cuda rows' % columns)")
     return "\n".join(lines)

@@ -34,7 +34,8 @@ def _rates(median: dict, flops, nbytes) -> dict:
 
 
 def _percents(median: dict, flops, nbytes, limits: dict | None) -> dict:
-    """nativedl's share of the machine's FMA peak (flops cases) and STREAM triad bandwidth (bytes cases)."""
+    """nativedl's share of the FMA peak (flops cases) and STREAM triad bandwidth (bytes cases) of the
+    device the case runs on."""
     nd = median.get("nativedl")
     if not nd or limits is None:
         return {}
@@ -80,7 +81,7 @@ def run_case(name, case, libs, threads, args, table, peak=None):
                "inner": {lib: t.inner for lib, t in timings.items()},
                "ratio": {lib: t / nd for lib, t in median.items() if lib != "nativedl" and nd},
                "flops": flops, "bytes": nbytes, "rate": rates.get("nativedl"), "rates": rates,
-               "percent": _percents(median, flops, nbytes, machine_peak.at(peak, n) if case.device == "cpu" else None),
+               "percent": _percents(median, flops, nbytes, machine_peak.at(peak, n, case.device)),
                "errors": dict(errors)}
         print(table.row(row), flush=True)
         rows.append(row)

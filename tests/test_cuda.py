@@ -124,6 +124,21 @@ def test_without_a_gpu_cuda_requests_raise_clearly():
 
 
 @needs_no_gpu
+def test_without_a_gpu_device_properties_raise_clearly():
+    for query in (nd.cuda.get_device_properties, nd.cuda.get_device_name, nd.cuda.get_device_capability):
+        with pytest.raises(RuntimeError, match=r"\[cuda.get_device_properties\] device cuda:0 is not available"):
+            query()
+    with pytest.raises(ValueError, match="expected a CUDA device"):
+        nd.cuda.get_device_name("cpu")
+
+
+@needs_no_gpu
+def test_without_a_gpu_the_cuda_peak_probe_raises_clearly():
+    with pytest.raises(RuntimeError, match=r"\[measure_cuda_peak\]"):
+        nd._C._measure_cuda_peak(1 << 20, 1)
+
+
+@needs_no_gpu
 def test_without_a_gpu_module_cuda_raises_and_leaves_the_module_unchanged():
     net = nn.Linear(3, 2)
     before = net.weight.detach().clone()
@@ -185,10 +200,10 @@ def test_mixing_devices_names_both(cuda):
 def test_ops_without_a_cuda_kernel_raise_clearly(cuda):
     """CPU code reached with a device tensor raises (Tensor.data_ptr checks the device) instead
     of reading device memory on the host."""
-    y = nd.ones(2, 3, device="cuda")
+    y, t = nd.ones(2, 3, device="cuda"), nd.zeros(2, dtype=nd.int64, device="cuda")
     with pytest.raises(RuntimeError, match=r"not implemented for CUDA tensors: this op has no CUDA kernel and "
                                            r"reached the CPU code with a tensor on cuda:0"):
-        nd.sort(y, 1)
+        nd._C._cross_entropy_rows(y, t, -100)  # the CPU-only fused loss (F.cross_entropy avoids it on CUDA)
 
 
 def test_elementwise_reductions_softmax_and_matmul_match_the_cpu(cuda):
@@ -567,6 +582,13 @@ def test_depthwise_conv_matches_the_cpu(cuda, case):
         np.testing.assert_allclose(gpu_t.grad.cpu().numpy(), cpu_t.grad.numpy(), rtol=1e-10, atol=1e-10)
 
 
+def test_device_properties(cuda):
+    p = nd.cuda.get_device_properties(cuda)
+    assert p.name == nd.cuda.get_device_name() and len(p.name) > 0
+    assert nd.cuda.get_device_capability(0) == (p.major, p.minor) and p.major >= 5
+    assert p.multi_processor_count > 0 and p.total_memory > 1 << 30 and p.name in repr(p)
+
+
 def test_matmul_tf32_when_allowed(cuda, restore_tf32):
     """Off: float32 products accurate to float32 rounding. On (sm_80+): TF32 operands, so errors of
     the order 2^-11 sqrt(k) (at most ~3.2 of it in a NumPy emulation of these cases), on every tile
@@ -579,10 +601,13 @@ def test_matmul_tf32_when_allowed(cuda, restore_tf32):
         scale = np.sqrt(k)  # the size of an entry's accumulated terms
         ac, bc = nd.from_numpy(a).to(cuda), nd.from_numpy(b).to(cuda)
         nd.backends.cuda.matmul.allow_tf32 = False
-        np.testing.assert_allclose(nd.bmm(ac, bc).cpu().numpy(), exact, atol=1e-5 * scale, rtol=0)
+        fp32 = nd.bmm(ac, bc).cpu().numpy()
+        np.testing.assert_allclose(fp32, exact, atol=1e-5 * scale, rtol=0)
         nd.backends.cuda.matmul.allow_tf32 = True
         got = nd.bmm(ac, bc).cpu().numpy()
         np.testing.assert_allclose(got, exact, atol=8 * 2.0 ** -11 * scale, rtol=0)
+        # TF32 tensor cores exist from sm_80: there the rounding shows (typical errors ~2^-11 sqrt(k)).
+        assert (np.abs(got - fp32).max() > 2.0 ** -16 * scale) == (nd.cuda.get_device_capability() >= (8, 0))
         np.testing.assert_allclose((ac.transpose(1, 2).contiguous().transpose(1, 2) @ bc).cpu().numpy(), got,
                                    atol=1e-5 * scale, rtol=0)
     # float64 never rounds to TF32.
@@ -816,3 +841,37 @@ def test_multihead_attention_matches_the_cpu(cuda, kw, call):
                    + ([weights.detach().cpu().numpy()] if weights is not None else []))
     for got, want in zip(res[1], res[0]):
         np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+
+
+def test_cuda_peak_probe_measures_the_device(cuda):
+    peak = nd._C._measure_cuda_peak(64 << 20, 2)
+    assert peak["fma_gflops"] > 100 and peak["triad_gbs"] > 10  # any CUDA GPU this backend builds for
+
+
+@pytest.mark.parametrize("dtype", [nd.float32, nd.float64, nd.int64, nd.int32, nd.uint8, nd.bool])
+def test_sort_argsort_topk_match_the_cpu_exactly(cuda, dtype):
+    """Rank counting gives the CPU's order exactly: ties by position, NaN above every number,
+    rows longer than one block, topk's first k, the gradient scattered back."""
+    rng = np.random.default_rng(25)
+    a = np.round(rng.standard_normal((3, 700)) * 4)  # many ties
+    if dtype.is_floating_point:
+        a[0, ::7] = np.nan
+        a[1, 3] = -0.0
+    x = nd.from_numpy(a).to(dtype)
+    xc = x.to(cuda)
+    for desc in (False, True):
+        for dim in (0, 1):
+            for want, got in zip(nd.sort(x, dim, desc), nd.sort(xc, dim, desc)):
+                np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+        np.testing.assert_array_equal(nd.argsort(xc, 1, desc).cpu().numpy(), nd.argsort(x, 1, desc).numpy())
+    for k in (0, 1, 5, 700):
+        for want, got in zip(nd.topk(x, k, 1), nd.topk(xc, k, 1)):
+            assert got.device == xc.device
+            np.testing.assert_array_equal(got.cpu().numpy(), want.numpy())
+    if dtype.is_floating_point:
+        res = []
+        for device in ("cpu", cuda):
+            t = nd.from_numpy(np.nan_to_num(a)).to(dtype).to(device).requires_grad_(True)
+            (nd.topk(t, 9, 1)[0] * nd.arange(9.0, device=device).to(dtype)).sum().backward()
+            res.append(t.grad.cpu().numpy())
+        np.testing.assert_array_equal(res[1], res[0])

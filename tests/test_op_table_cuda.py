@@ -17,7 +17,8 @@ HAS_CUDA_KERNEL = {"layer_norm", "var", "std", "interpolate", "interpolate-1d", 
                    "scaled_dot_product_attention-additive", "rnn_tanh_cell", "rnn_relu_cell", "lstm_cell",
                    "lstm_cell-nobias", "gru_cell", "cumsum", "cumprod", "cumprod-zeros", "index_select", "index-mask",
                    "index_put", "index_put-accumulate", "index_add", "index_add-dim1", "masked_select", "take",
-                   "nonzero", "nonzero-tuple", "cat", "cat-last", "stack", "pad", "pad-int"}
+                   "nonzero", "nonzero-tuple", "cat", "cat-last", "stack", "pad", "pad-int",
+                   "sort", "sort-ties", "argsort", "topk"}
 
 
 def _has_cuda_kernel(name):

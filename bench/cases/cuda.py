@@ -14,7 +14,7 @@ from bench.cases.models import _model, _step_flops
 from bench.cases.rnn import QUICK_SEQ, SEQ, _rnn_flops
 
 LIBS = ("nativedl", "torch")
-GPU = {"libs": LIBS, "device": "cuda"}  # the CPU's peak and bandwidth don't bound these rows
+GPU = {"libs": LIBS, "device": "cuda"}  # % peak / % bw against the GPU's measured limits
 
 
 def _runs_here(lib):

@@ -5,7 +5,7 @@ from ._device import device as _device_cls
 
 __all__ = ["is_available", "device_count", "current_device", "synchronize", "manual_seed", "manual_seed_all",
            "initial_seed", "memory_allocated", "memory_reserved", "max_memory_allocated", "empty_cache",
-           "is_compiled"]
+           "is_compiled", "get_device_properties", "get_device_name", "get_device_capability"]
 
 
 def is_compiled():
@@ -52,6 +52,36 @@ def _index(device):
     if d.type != "cuda":
         raise ValueError(f"[cuda] expected a CUDA device, got {d}")
     return d.index or 0
+
+
+class _DeviceProperties:
+    """torch.cuda.get_device_properties' object: name, major, minor (the compute capability),
+    multi_processor_count, total_memory (bytes)."""
+
+    __slots__ = ("name", "major", "minor", "multi_processor_count", "total_memory")
+
+    def __init__(self, props):
+        for k in self.__slots__:
+            setattr(self, k, props[k])
+
+    def __repr__(self):
+        return (f"_CudaDeviceProperties(name='{self.name}', major={self.major}, minor={self.minor}, "
+                f"total_memory={self.total_memory >> 20}MB, multi_processor_count={self.multi_processor_count})")
+
+
+def get_device_properties(device=None):
+    """The device's name, compute capability, SM count and memory; raises when it is not available."""
+    return _DeviceProperties(_C._cuda_device_properties(_index(device)))
+
+
+def get_device_name(device=None):
+    return get_device_properties(device).name
+
+
+def get_device_capability(device=None):
+    """(major, minor) compute capability, e.g. (9, 0) for an H100."""
+    p = get_device_properties(device)
+    return p.major, p.minor
 
 
 def memory_allocated(device=None):

@@ -22,6 +22,19 @@ void bind_machine(py::module_& m) {
     return out;
   }, "array_bytes"_a = int64_t(128) << 20, "threads"_a = 1, "repeats"_a = 5,
      "STREAM copy and triad bandwidth in GB/s: {'copy': ..., 'triad': ...}.");
+  m.def("_measure_cuda_peak", [](int64_t array_bytes, int repeats) {
+    CudaPeak peak;
+    {
+      py::gil_scoped_release release;
+      peak = measure_cuda_peak(array_bytes, repeats);
+    }
+    py::dict out;
+    out["fma_gflops"] = peak.fma_gflops;
+    out["triad_gbs"] = peak.triad_gbs;
+    return out;
+  }, "array_bytes"_a = int64_t(256) << 20, "repeats"_a = 5,
+     "The current CUDA device's float32 FMA peak (GFLOP/s) and triad bandwidth (GB/s): "
+     "{'fma_gflops': ..., 'triad_gbs': ...}.");
 }
 
 }  // namespace nd::py_bind

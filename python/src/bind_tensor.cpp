@@ -208,6 +208,16 @@ void bind_creation(py::module_& m) {
     return d;
   }, py::arg("device"));
   m.def("_cuda_empty_cache", &cuda_empty_cache);
+  m.def("_cuda_device_properties", [](int device) {
+    const CudaDeviceProperties p = cuda_device_properties(device);
+    py::dict d;
+    d["name"] = p.name;
+    d["major"] = p.major;
+    d["minor"] = p.minor;
+    d["multi_processor_count"] = p.multi_processor_count;
+    d["total_memory"] = p.total_memory;
+    return d;
+  }, py::arg("device"));
   m.def("_set_cuda_matmul_allow_tf32", &set_cuda_matmul_allow_tf32, py::arg("allow"));
   m.def("_cuda_matmul_allow_tf32", &cuda_matmul_allow_tf32);
   m.def("_cuda_generator", &cuda_generator, py::return_value_policy::reference);

@@ -23,4 +23,14 @@ struct StreamBandwidth {
 };
 StreamBandwidth measure_stream_bandwidth(int64_t array_bytes, int threads, int repeats);
 
+/// The current CUDA device's limits, for the CUDA benchmark rows: float32 FMA throughput (every
+/// SM running independent FMA chains in registers) and the STREAM triad bandwidth of device
+/// memory over float32 arrays of `array_bytes` each, both timed with CUDA events, the best of
+/// `repeats` launches. Throws without a CUDA device (or in a build without CUDA).
+struct CudaPeak {
+  double fma_gflops = 0;
+  double triad_gbs = 0;
+};
+CudaPeak measure_cuda_peak(int64_t array_bytes, int repeats);
+
 }  // namespace nd

@@ -27,6 +27,14 @@ struct CudaMemoryStats {
   size_t peak_allocated_bytes = 0;
 };
 CudaMemoryStats cuda_memory_stats(int device = 0);
+/// What torch.cuda.get_device_properties reports of a device; throws when it is not available.
+struct CudaDeviceProperties {
+  std::string name;
+  int major = 0, minor = 0;  // compute capability
+  int multi_processor_count = 0;
+  size_t total_memory = 0;  // bytes
+};
+CudaDeviceProperties cuda_device_properties(int device);
 /// Returns the cached (unused) device blocks of every device to the driver.
 void cuda_empty_cache();
 /// Whether float32 matrix products on CUDA devices may use TF32 tensor cores (operands rounded

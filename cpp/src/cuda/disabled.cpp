@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "cuda/runtime.h"
+#include "nativedl/machine.h"
 #include "nativedl/runtime.h"
 #include "nativedl/tensor.h"
 
@@ -15,7 +16,14 @@ void cuda_synchronize() {
   throw Error("[cuda.synchronize] nativedl was built without CUDA (no CUDA compiler was found at build time)");
 }
 CudaMemoryStats cuda_memory_stats(int) { return {}; }
+CudaDeviceProperties cuda_device_properties(int device) {
+  cuda::check_device({DeviceType::CUDA, device}, "cuda.get_device_properties");
+  return {};
+}
 void cuda_empty_cache() {}
+CudaPeak measure_cuda_peak(int64_t, int) {
+  throw Error("[measure_cuda_peak] nativedl was built without CUDA (no CUDA compiler was found at build time)");
+}
 
 namespace cuda {
 

@@ -129,6 +129,7 @@ void register_embedding_kernels();
 void register_depthwise_kernels();
 void register_rnn_kernels();
 void register_scan_kernels();
+void register_sort_kernels();
 
 void register_kernels() {
   register_optim_kernels();
@@ -148,6 +149,7 @@ void register_kernels() {
   register_depthwise_kernels();
   register_rnn_kernels();
   register_scan_kernels();
+  register_sort_kernels();
 }
 
 void check_device(Device device, const char* op) {
@@ -237,6 +239,13 @@ int cuda_device_count() { return cuda::device_info().count; }
 void cuda_synchronize() {
   cuda::check_device({DeviceType::CUDA, 0}, "cuda.synchronize");
   ND_CUDA_CHECK(cudaDeviceSynchronize());
+}
+
+CudaDeviceProperties cuda_device_properties(int device) {
+  cuda::check_device({DeviceType::CUDA, device}, "cuda.get_device_properties");
+  cudaDeviceProp p{};
+  ND_CUDA_CHECK(cudaGetDeviceProperties(&p, device));
+  return {p.name, p.major, p.minor, p.multiProcessorCount, p.totalGlobalMem};
 }
 
 CudaMemoryStats cuda_memory_stats(int device) {

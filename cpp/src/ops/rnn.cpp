@@ -10,6 +10,8 @@
 // then whole-sequence GEMMs: dW_ih = dGi^T X, dX = dGi W_ih, dW_hh from dGh and the states
 // shifted by one step, dW_hr = G^T R. The node's backward is not made of ops, so it is
 // first-order: under create_graph it raises; the cells are differentiable to any order.
+#include <cstring>
+
 #include "autograd/meta.h"
 #include "core/shape.h"
 #include "cpu/gemm.h"
@@ -334,6 +336,36 @@ TensorList layer_backward(const Layer& L, const TensorList& g, const Tensor& x, 
   return {dx, dh0, dc, dw_ih, dw_hh, db_ih, db_hh, dw_hr};
 }
 
+// The projected state h_t (B, P) of step t: rows past their length (lengths[b] <= t) keep
+// h_prev and output 0, the others output h_t into y_t. Row copies on the CPU; on a GPU the same
+// selection as device ops.
+void freeze_projected(Tensor h_t, const Tensor& h_prev, Tensor y_t, const Tensor& lengths, int64_t t) {
+  if (h_t.is_cuda()) {
+    if (!lengths.defined()) {
+      copy_(y_t, h_t);
+      return;
+    }
+    const Tensor live = unsqueeze(gt(lengths, Scalar(t)), 1);
+    copy_(h_t, where(live, h_t, h_prev));
+    copy_(y_t, where(live, h_t, zeros({}, h_t.dtype())));
+    return;
+  }
+  const int64_t B = h_t.shape()[0];
+  const size_t row = size_t(h_t.shape()[1]) * h_t.element_size();
+  char* h = static_cast<char*>(h_t.data_ptr());
+  char* y = static_cast<char*>(y_t.data_ptr());
+  const char* hp = static_cast<const char*>(h_prev.data_ptr());
+  const int64_t* len = lengths.defined() ? lengths.data<int64_t>() : nullptr;
+  for (int64_t b = 0; b < B; ++b) {
+    if (len != nullptr && len[b] <= t) {
+      std::memcpy(h + b * row, hp + b * row, row);
+      std::memset(y + b * row, 0, row);
+    } else {
+      std::memcpy(y + b * row, h + b * row, row);
+    }
+  }
+}
+
 // Runs one layer and direction over x (T, B, I); returns {output (T, B, P), h_n, c_n}.
 TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, const Tensor& c0, const Weights& w,
                          const Tensor& lengths) {
@@ -379,14 +411,7 @@ TensorList layer_forward(const Layer& L, const Tensor& x, const Tensor& h0, cons
                        lstm ? at(sv.cs, t * B * H) : nullptr, L.proj ? nullptr : out_t);
       if (L.proj) {  // h_t = r_t W_hr^T; frozen rows keep their state and output 0
         step_gemm(w_hr_p, B, at(sv.rs, t * B * H), H, false, hs_t, P);
-        Tensor h_t = select(sv.hs, 0, t), y_t = select(out, 0, t);
-        if (lengths.defined()) {
-          const Tensor live = unsqueeze(gt(lengths, Scalar(t)), 1);
-          copy_(h_t, where(live, h_t, s == 0 ? h0 : select(sv.hs, 0, tp)));
-          copy_(y_t, where(live, h_t, zeros({}, dt)));
-        } else {
-          copy_(y_t, h_t);
-        }
+        freeze_projected(select(sv.hs, 0, t), s == 0 ? h0 : select(sv.hs, 0, tp), select(out, 0, t), lengths, t);
       }
     }
     const int64_t t_last = L.time(T - 1);

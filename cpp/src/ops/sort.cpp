@@ -4,6 +4,7 @@
 #include "core/shape.h"
 #include "cpu/indexing_kernels.h"
 #include "nativedl/nativedl.h"
+#include "ops/iter.h"
 
 namespace nd {
 
@@ -32,12 +33,15 @@ SortResult sort_k(const Tensor& x, int64_t dim, int64_t k, bool descending, cons
     const Tensor rows = contiguous(x.dim() > 0 ? move_dim_last(x, d, false) : reshape(x, {1}));
     Shape out_shape = rows.shape();
     out_shape.back() = k;
-    Tensor values = empty(out_shape, x.dtype()), indices = empty(out_shape, DType::Int64);
+    const TensorOptions on_x = TensorOptions(x.dtype()).with_device(x.device());
+    const TensorOptions index_on_x = TensorOptions(DType::Int64).with_device(x.device());
+    Tensor values = empty(out_shape, on_x), indices = empty(out_shape, index_on_x);
     const int64_t nrows = len > 0 ? rows.numel() / len : 0;
-    Tensor order = k == len ? indices : empty({nrows * len}, DType::Int64);
+    Tensor order = k == len ? indices : empty({nrows * len}, index_on_x);
+    auto i64 = [](const Tensor& t) { return static_cast<int64_t*>(t.device_data_ptr()); };
     if (nrows > 0 && len > 0)
-      cpu::select(cpu::sort_rows_stub)(rows.data_ptr(), nrows, len, k, descending, order.data<int64_t>(),
-                                       values.data_ptr(), indices.data<int64_t>(), x.dtype());
+      ops::launch_on(x.device(), op, cpu::sort_rows_stub, rows.device_data_ptr(), nrows, len, k, descending,
+                     i64(order), values.device_data_ptr(), i64(indices), x.dtype());
     if (x.dim() == 0) {
       r.values = reshape(values, {});
       r.indices = reshape(indices, {});
@@ -50,7 +54,7 @@ SortResult sort_k(const Tensor& x, int64_t dim, int64_t k, bool descending, cons
     const Shape shape = x.shape();
     const Tensor idx = r.indices;
     autograd::record(topk ? "TopkBackward0" : "SortBackward0", {x}, {r.values}, [shape, d, idx](const TensorList& g) {
-      return TensorList{scatter(zeros(shape, g[0].dtype()), d, idx, g[0])};
+      return TensorList{scatter(zeros(shape, TensorOptions(g[0].dtype()).with_device(g[0].device())), d, idx, g[0])};
     });
   }
   return r;
