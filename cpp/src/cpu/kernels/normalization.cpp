@@ -5,6 +5,7 @@
 // twice while it is in L1, so x leaves L2 once, and a large mean costs no precision.
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 
 #include "cpu/conv_util.h"
@@ -18,23 +19,25 @@ constexpr int64_t kBlock = 1024;
 
 // sums[k] += sum_{i<n} (term k at i) for the Term::K terms of `term`: term.add(i, acc) adds the
 // V::size lanes from i into acc[0..K), term.add_one(i, s) element i into the doubles s[0..K).
+// kChains independent accumulators hide the add latency: with fewer, a sum over L1 or L2 data
+// runs at a few floats per cycle, slower than memory.
+constexpr int kChains = 4;
 template <typename T, typename Term> void blocked_sums(int64_t n, const Term& term, double* sums) {
   using V = Vec<T>;
   constexpr int K = Term::K;
   for (int64_t b = 0; b < n; b += kBlock) {
     const int64_t e = std::min(n, b + kBlock);
-    V acc[2][K];
-    for (int k = 0; k < K; ++k) acc[0][k] = acc[1][k] = V(T(0));
+    V acc[kChains][K];
+    for (int c = 0; c < kChains; ++c)
+      for (int k = 0; k < K; ++k) acc[c][k] = V(T(0));
     int64_t i = b;
-    for (; i + 2 * V::size <= e; i += 2 * V::size) {
-      term.add(i, acc[0]);
-      term.add(i + V::size, acc[1]);
-    }
+    for (; i + kChains * V::size <= e; i += kChains * V::size)
+      for (int c = 0; c < kChains; ++c) term.add(i + c * V::size, acc[c]);
     for (; i + V::size <= e; i += V::size) term.add(i, acc[0]);
     double s[K];
     for (int k = 0; k < K; ++k) {
       T lanes[V::size];
-      (acc[0][k] + acc[1][k]).storeu(lanes);
+      ((acc[0][k] + acc[1][k]) + (acc[2][k] + acc[3][k])).storeu(lanes);
       s[k] = 0;
       for (int j = 0; j < V::size; ++j) s[k] += double(lanes[j]);
     }
@@ -166,18 +169,37 @@ template <typename T> void grad_sums_typed(const NormLayout& l, const T* g, cons
   });
 }
 
-template <typename T> void affine_run(const T* x, const T* g, T* y, int64_t n, T scale, T shift, T gscale) {
+// Outputs of at least this many bytes are written with non-temporal stores: with the input
+// they exceed the L3 (32 MiB on Zen 5), so the output would not be read from cache anyway, and
+// ordinary stores first read each line they write (a third tensor of memory traffic) and
+// evict the input the fused kernels are about to reread.
+constexpr int64_t kStreamBytes = int64_t(16) << 20;
+template <typename T> bool stream_output(int64_t numel) { return numel * int64_t(sizeof(T)) >= kStreamBytes; }
+
+// y[i] = at(i) for i < n, vectors from vec_at(i); streamed (stream_output) from the first
+// vector-aligned element of y on.
+template <typename T, typename VecAt, typename At>
+void write_run(T* y, int64_t n, bool stream, const VecAt& vec_at, const At& at) {
+  using V = Vec<T>;
+  int64_t i = 0;
+  if (stream) {
+    for (; i < n && reinterpret_cast<uintptr_t>(y + i) % sizeof(V) != 0; ++i) y[i] = at(i);
+    for (; i + V::size <= n; i += V::size) vec_at(i).stream(y + i);
+  }
+  for (; i + V::size <= n; i += V::size) vec_at(i).storeu(y + i);
+  for (; i < n; ++i) y[i] = at(i);
+}
+
+template <typename T>
+void affine_run(const T* x, const T* g, T* y, int64_t n, T scale, T shift, T gscale, bool stream = false) {
   using V = Vec<T>;
   const V vs(scale), vb(shift), vg(gscale);
-  int64_t i = 0;
-  if (g == nullptr) {
-    for (; i + V::size <= n; i += V::size) vfmadd(V::loadu(x + i), vs, vb).storeu(y + i);
-    for (; i < n; ++i) y[i] = x[i] * scale + shift;
-  } else {
-    for (; i + V::size <= n; i += V::size)
-      vfmadd(V::loadu(g + i), vg, vfmadd(V::loadu(x + i), vs, vb)).storeu(y + i);
-    for (; i < n; ++i) y[i] = g[i] * gscale + (x[i] * scale + shift);
-  }
+  if (g == nullptr)
+    write_run(y, n, stream, [&](int64_t i) { return vfmadd(V::loadu(x + i), vs, vb); },
+              [&](int64_t i) { return x[i] * scale + shift; });
+  else
+    write_run(y, n, stream, [&](int64_t i) { return vfmadd(V::loadu(g + i), vg, vfmadd(V::loadu(x + i), vs, vb)); },
+              [&](int64_t i) { return g[i] * gscale + (x[i] * scale + shift); });
 }
 
 template <typename T> void affine_typed(const NormLayout& l, const T* x, const T* scale, const T* shift, const T* g,
@@ -199,6 +221,7 @@ template <typename T> void affine_typed(const NormLayout& l, const T* x, const T
 template <typename T> void norm_forward_typed(const NormLayout& l, const T* x, const T* w, const T* bias, double eps,
                                               T* out, T* mean, T* var, T* rstd) {
   const int64_t Sp = l.P > 0 ? l.S / l.P : 0;  // P = 0: no channels
+  const bool stream = stream_output<T>(l.A * l.B * l.S);
   core::parallel_for(0, l.B, channel_grain(l), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       double m, v;
@@ -211,10 +234,11 @@ template <typename T> void norm_forward_typed(const NormLayout& l, const T* x, c
         const T shift = (bias ? bias[b * l.P + p] : T(0)) - mean[b] * scale;
         for (int64_t a = 0; a < l.A; ++a) {
           const int64_t off = (a * l.B + b) * l.S + p * Sp;
-          affine_run<T>(x + off, nullptr, out + off, Sp, scale, shift, T(0));
+          affine_run<T>(x + off, nullptr, out + off, Sp, scale, shift, T(0), stream);
         }
       }
     }
+    if (stream) stream_fence();
   });
 }
 
@@ -222,6 +246,7 @@ template <typename T> void norm_backward_typed(const NormLayout& l, const T* g, 
                                                const T* rstd, const T* w, T* dx, T* sum_g, T* sum_gx) {
   const T inv_m = T(1.0 / double(l.A * l.S));
   const int64_t Sp = l.P > 0 ? l.S / l.P : 0;  // P = 0: no channels
+  const bool stream = stream_output<T>(l.A * l.B * l.S);
   core::parallel_for(0, l.B, channel_grain(l), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
       const T rs = rstd[b];
@@ -242,10 +267,11 @@ template <typename T> void norm_backward_typed(const NormLayout& l, const T* g, 
         const T gscale = rs * (w ? w[b * l.P + p] : T(1));
         for (int64_t a = 0; a < l.A; ++a) {
           const int64_t off = (a * l.B + b) * l.S + p * Sp;
-          affine_run(x + off, g + off, dx + off, Sp, scale, shift, gscale);
+          affine_run(x + off, g + off, dx + off, Sp, scale, shift, gscale, stream);
         }
       }
     }
+    if (stream) stream_fence();
   });
 }
 

@@ -14,6 +14,7 @@ template <> struct VecAvx<float> {
   explicit VecAvx(float x) : v(_mm256_set1_ps(x)) {}
   static VecAvx loadu(const float* p) { return _mm256_loadu_ps(p); }
   void storeu(float* p) const { _mm256_storeu_ps(p, v); }
+  void stream(float* p) const { _mm256_stream_ps(p, v); }
   template <typename F> VecAvx map(F f) const {
     alignas(32) float t[8]; _mm256_store_ps(t, v);
     for (float& x : t) x = f(x);
@@ -39,6 +40,7 @@ template <> struct VecAvx<double> {
   explicit VecAvx(double x) : v(_mm256_set1_pd(x)) {}
   static VecAvx loadu(const double* p) { return _mm256_loadu_pd(p); }
   void storeu(double* p) const { _mm256_storeu_pd(p, v); }
+  void stream(double* p) const { _mm256_stream_pd(p, v); }
   template <typename F> VecAvx map(F f) const {
     alignas(32) double t[4]; _mm256_store_pd(t, v);
     for (double& x : t) x = f(x);

@@ -16,6 +16,7 @@ template <> struct VecAvx512<float> {
   explicit VecAvx512(float x) : v(_mm512_set1_ps(x)) {}
   static VecAvx512 loadu(const float* p) { return _mm512_loadu_ps(p); }
   void storeu(float* p) const { _mm512_storeu_ps(p, v); }
+  void stream(float* p) const { _mm512_stream_ps(p, v); }
   friend VecAvx512 operator+(VecAvx512 a, VecAvx512 b) { return _mm512_add_ps(a.v, b.v); }
   friend VecAvx512 operator-(VecAvx512 a, VecAvx512 b) { return _mm512_sub_ps(a.v, b.v); }
   friend VecAvx512 operator*(VecAvx512 a, VecAvx512 b) { return _mm512_mul_ps(a.v, b.v); }
@@ -30,6 +31,7 @@ template <> struct VecAvx512<double> {
   explicit VecAvx512(double x) : v(_mm512_set1_pd(x)) {}
   static VecAvx512 loadu(const double* p) { return _mm512_loadu_pd(p); }
   void storeu(double* p) const { _mm512_storeu_pd(p, v); }
+  void stream(double* p) const { _mm512_stream_pd(p, v); }
   friend VecAvx512 operator+(VecAvx512 a, VecAvx512 b) { return _mm512_add_pd(a.v, b.v); }
   friend VecAvx512 operator-(VecAvx512 a, VecAvx512 b) { return _mm512_sub_pd(a.v, b.v); }
   friend VecAvx512 operator*(VecAvx512 a, VecAvx512 b) { return _mm512_mul_pd(a.v, b.v); }

@@ -5,8 +5,20 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace nd::cpu::NATIVEDL_ISA {
+
+// Orders a thread's earlier `stream` stores (Vec<T>::stream: a non-temporal store to p
+// aligned to sizeof(Vec<T>), which skips the caches and is weakly ordered) before its later
+// stores, e.g. the one that tells other threads its part is done.
+inline void stream_fence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
 
 #if defined(__AVX512F__)
 constexpr int kVecBytes = 64;
@@ -23,6 +35,7 @@ template <typename T, int N> struct VecN {
   explicit VecN(T x) { for (int i = 0; i < N; ++i) v[i] = x; }
   static VecN loadu(const T* p) { VecN r; std::memcpy(r.v, p, sizeof(r.v)); return r; }
   void storeu(T* p) const { std::memcpy(p, v, sizeof(v)); }
+  void stream(T* p) const { storeu(p); }  // no non-temporal store here
   template <typename F> VecN map(F f) const { VecN r; for (int i = 0; i < N; ++i) r.v[i] = f(v[i]); return r; }
   template <typename F> friend VecN zip(const VecN& a, const VecN& b, F f) {
     VecN r; for (int i = 0; i < N; ++i) r.v[i] = f(a.v[i], b.v[i]); return r;
