@@ -202,6 +202,23 @@ void affine_run(const T* x, const T* g, T* y, int64_t n, T scale, T shift, T gsc
               [&](int64_t i) { return g[i] * gscale + (x[i] * scale + shift); });
 }
 
+// affine_run in kBlock pieces, each after prefetching the same piece `ahead` elements on in x
+// and g (the next b's run; 0: none): the fused kernels' memory reads for b + 1 overlap the
+// writes of b instead of waiting for its statistics pass, and, spread over the run, the
+// prefetches do not stall the core as one burst does. The runs of b already done make room
+// for them in L2.
+template <typename T> void affine_run_ahead(const T* x, const T* g, T* y, int64_t n, T scale, T shift, T gscale,
+                                            bool stream, int64_t ahead) {
+  for (int64_t i = 0; i < n; i += kBlock) {
+    const int64_t len = std::min(kBlock, n - i);
+    if (ahead != 0) {
+      prefetch_run(x + i + ahead, len);
+      if (g) prefetch_run(g + i + ahead, len);
+    }
+    affine_run(x + i, g ? g + i : nullptr, y + i, len, scale, shift, gscale, stream);
+  }
+}
+
 template <typename T> void affine_typed(const NormLayout& l, const T* x, const T* scale, const T* shift, const T* g,
                                         const T* gscale, T* out) {
   // Split over (a, b) runs of S: enough parallelism even when B is small.
@@ -234,7 +251,7 @@ template <typename T> void norm_forward_typed(const NormLayout& l, const T* x, c
         const T shift = (bias ? bias[b * l.P + p] : T(0)) - mean[b] * scale;
         for (int64_t a = 0; a < l.A; ++a) {
           const int64_t off = (a * l.B + b) * l.S + p * Sp;
-          affine_run<T>(x + off, nullptr, out + off, Sp, scale, shift, T(0), stream);
+          affine_run_ahead<T>(x + off, nullptr, out + off, Sp, scale, shift, T(0), stream, b + 1 < b1 ? l.S : 0);
         }
       }
     }
@@ -267,7 +284,7 @@ template <typename T> void norm_backward_typed(const NormLayout& l, const T* g, 
         const T gscale = rs * (w ? w[b * l.P + p] : T(1));
         for (int64_t a = 0; a < l.A; ++a) {
           const int64_t off = (a * l.B + b) * l.S + p * Sp;
-          affine_run(x + off, g + off, dx + off, Sp, scale, shift, gscale, stream);
+          affine_run_ahead(x + off, g + off, dx + off, Sp, scale, shift, gscale, stream, b + 1 < b1 ? l.S : 0);
         }
       }
     }
