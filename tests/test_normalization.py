@@ -157,6 +157,26 @@ def test_large_outputs_match_numpy(groups):
     np.testing.assert_allclose(db.numpy(), g.astype(np.float64).sum(sum_axes), rtol=1e-4, atol=1e-2)
 
 
+@pytest.mark.parametrize("rows,cols", [(4100, 1024), (16411, 257)])
+def test_layer_norm_large_outputs_match_numpy(rows, cols):
+    # Streamed outputs (16 MiB and more): rows aligned or not to the vector size.
+    rng = np.random.default_rng(10)
+    x, g = (rng.normal(size=(rows, cols)).astype(np.float32) for _ in range(2))
+    w, b = (rng.normal(size=cols).astype(np.float32) for _ in range(2))
+    xt, wt, bt = t(x, True), t(w, True), t(b, True)
+    y = F.layer_norm(xt, (cols,), wt, bt)
+    dx, dw, db = grad([y], [xt, wt, bt], [t(g)])
+    xs, gs = x.astype(np.float64), g.astype(np.float64)
+    rstd = 1 / np.sqrt(xs.var(1, keepdims=True) + EPS)
+    xhat = (xs - xs.mean(1, keepdims=True)) * rstd
+    gw = gs * w
+    np.testing.assert_allclose(y.detach().numpy(), xhat * w + b, atol=1e-4)
+    np.testing.assert_allclose(dx.numpy(), rstd * (gw - gw.mean(1, keepdims=True)
+                                                    - xhat * (gw * xhat).mean(1, keepdims=True)), atol=1e-4)
+    np.testing.assert_allclose(dw.numpy(), (gs * xhat).sum(0), rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(db.numpy(), gs.sum(0), rtol=1e-4, atol=1e-2)
+
+
 def test_errors():
     x = t(np.ones((4, 3, 2)))
     with pytest.raises(ValueError, match=r"\[batch_norm\] Expected more than 1 value per channel when training"):

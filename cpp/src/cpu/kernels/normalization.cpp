@@ -300,6 +300,7 @@ template <typename T> void layer_norm_typed(const LayerNormArgs& a, const T* x, 
   const T* w = static_cast<const T*>(a.weight);
   const T* bias = static_cast<const T*>(a.bias);
   const int64_t D = a.cols;
+  const bool stream = stream_output<T>(a.rows * D);
   core::parallel_for(0, a.rows, row_grain(D), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const T* xr = x + r * D;
@@ -310,13 +311,12 @@ template <typename T> void layer_norm_typed(const LayerNormArgs& a, const T* x, 
       mean[r] = mu;
       rstd[r] = rs;
       const V vm(mu), vr(rs), one(T(1)), zero(T(0));
-      int64_t i = 0;
-      for (; i + V::size <= D; i += V::size) {
-        const V xh = (V::loadu(xr + i) - vm) * vr;
-        vfmadd(xh, w ? V::loadu(w + i) : one, bias ? V::loadu(bias + i) : zero).storeu(yr + i);
-      }
-      for (; i < D; ++i) yr[i] = (xr[i] - mu) * rs * (w ? w[i] : T(1)) + (bias ? bias[i] : T(0));
+      if (r + 1 < r1) prefetch_run(xr + D, D);
+      write_run(yr, D, stream, [&](int64_t i) {
+        return vfmadd((V::loadu(xr + i) - vm) * vr, w ? V::loadu(w + i) : one, bias ? V::loadu(bias + i) : zero);
+      }, [&](int64_t i) { return (xr[i] - mu) * rs * (w ? w[i] : T(1)) + (bias ? bias[i] : T(0)); });
     }
+    if (stream) stream_fence();
   });
 }
 
@@ -329,6 +329,9 @@ template <typename T> void layer_norm_backward_typed(const LayerNormArgs& a, con
   const T* w = static_cast<const T*>(a.weight);
   const int64_t D = a.cols, R = a.rows;
   const V one(T(1));
+  // grad_x streams (stream_output) where every row starts vector-aligned.
+  const bool stream = gx && stream_output<T>(R * D) && reinterpret_cast<uintptr_t>(gx) % sizeof(V) == 0 &&
+                      (D * int64_t(sizeof(T))) % int64_t(sizeof(V)) == 0;
   // Fixed row chunks (not per thread): each owns one row of the parameter partial sums.
   core::parallel_for(0, kLayerNormChunks, 1, [&](int64_t c0, int64_t c1) {
     ConvScratch<T> acc(2 * D);
@@ -341,25 +344,33 @@ template <typename T> void layer_norm_backward_typed(const LayerNormArgs& a, con
         const T* xr = x + r * D;
         const T mu = mean[r], rs = rstd[r];
         const V vm(mu), vr(rs);
-        V s1(T(0)), s2(T(0));
+        V s1[2] = {V(T(0)), V(T(0))}, s2[2] = {V(T(0)), V(T(0))};  // two chains each (blocked_sums)
+        const auto add = [&](int64_t i, int k) {
+          const V gw = V::loadu(gr + i) * (w ? V::loadu(w + i) : one);
+          s1[k] = s1[k] + gw;
+          s2[k] = vfmadd(gw, (V::loadu(xr + i) - vm) * vr, s2[k]);
+        };
         T t1 = 0, t2 = 0;
         int64_t i = 0;
-        for (; i + V::size <= D; i += V::size) {
-          const V gw = V::loadu(gr + i) * (w ? V::loadu(w + i) : one);
-          s1 = s1 + gw;
-          s2 = vfmadd(gw, (V::loadu(xr + i) - vm) * vr, s2);
+        for (; i + 2 * V::size <= D; i += 2 * V::size) {
+          add(i, 0);
+          add(i + V::size, 1);
         }
+        for (; i + V::size <= D; i += V::size) add(i, 0);
         for (; i < D; ++i) {
           const T gw = gr[i] * (w ? w[i] : T(1));
           t1 += gw;
           t2 += gw * ((xr[i] - mu) * rs);
         }
-        const T k1 = (lane_sum<T>(s1) + t1) / T(D), k2 = (lane_sum<T>(s2) + t2) / T(D);
+        const T k1 = (lane_sum<T>(s1[0] + s1[1]) + t1) / T(D), k2 = (lane_sum<T>(s2[0] + s2[1]) + t2) / T(D);
         const V vk1(k1), vk2(k2);
         T* dr = gx ? gx + r * D : nullptr;
         for (i = 0; i + V::size <= D; i += V::size) {
           const V gv = V::loadu(gr + i), xh = (V::loadu(xr + i) - vm) * vr;
-          if (dr) (vr * (gv * (w ? V::loadu(w + i) : one) - vk1 - xh * vk2)).storeu(dr + i);
+          if (dr) {
+            const V d = vr * (gv * (w ? V::loadu(w + i) : one) - vk1 - xh * vk2);
+            if (stream) d.stream(dr + i); else d.storeu(dr + i);
+          }
           if (gw_part) vfmadd(gv, xh, V::loadu(pw + i)).storeu(pw + i);
           if (gb_part) (V::loadu(pb + i) + gv).storeu(pb + i);
         }
@@ -375,6 +386,7 @@ template <typename T> void layer_norm_backward_typed(const LayerNormArgs& a, con
         if (gb_part) gb_part[c * D + i] = double(pb[i]);
       }
     }
+    if (stream) stream_fence();
   });
 }
 
