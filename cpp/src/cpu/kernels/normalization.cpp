@@ -282,7 +282,10 @@ template <typename T> void norm_backward_typed(const NormLayout& l, const T* g, 
       const T scale = -(rs * rs * k2), shift = rs * (rs * mean[b] * k2 - k1);
       for (int64_t p = 0; p < l.P; ++p) {
         const T gscale = rs * (w ? w[b * l.P + p] : T(1));
-        for (int64_t a = 0; a < l.A; ++a) {
+        // Last runs first: b's g and x (e.g. 2 x 400 KiB) about fill L2, whose LRU would evict
+        // each early run just before its reread in sums order; backwards, only the runs that
+        // did not fit come from L3.
+        for (int64_t a = l.A - 1; a >= 0; --a) {
           const int64_t off = (a * l.B + b) * l.S + p * Sp;
           affine_run_ahead(x + off, g + off, dx + off, Sp, scale, shift, gscale, stream, b + 1 < b1 ? l.S : 0);
         }
@@ -291,6 +294,8 @@ template <typename T> void norm_backward_typed(const NormLayout& l, const T* g, 
     if (stream) stream_fence();
   });
 }
+
+constexpr int64_t kAheadBytes = int64_t(16) << 10;
 
 // Rows per thread chunk for layer norm.
 int64_t row_grain(int64_t cols) { return std::max<int64_t>(1, kElementwiseGrain / std::max<int64_t>(cols, 1)); }
@@ -301,6 +306,9 @@ template <typename T> void layer_norm_typed(const LayerNormArgs& a, const T* x, 
   const T* bias = static_cast<const T*>(a.bias);
   const int64_t D = a.cols;
   const bool stream = stream_output<T>(a.rows * D);
+  // Rows are fetched kAheadBytes ahead while this one is written: far enough to cover the
+  // memory latency at full bandwidth, which the hardware prefetcher's distance did not.
+  const int64_t ahead = std::max<int64_t>(1, (kAheadBytes / int64_t(sizeof(T)) + D - 1) / std::max<int64_t>(D, 1));
   core::parallel_for(0, a.rows, row_grain(D), [&](int64_t r0, int64_t r1) {
     for (int64_t r = r0; r < r1; ++r) {
       const T* xr = x + r * D;
@@ -311,7 +319,7 @@ template <typename T> void layer_norm_typed(const LayerNormArgs& a, const T* x, 
       mean[r] = mu;
       rstd[r] = rs;
       const V vm(mu), vr(rs), one(T(1)), zero(T(0));
-      if (r + 1 < r1) prefetch_run(xr + D, D);
+      if (r + ahead < r1) prefetch_run(xr + ahead * D, D);
       write_run(yr, D, stream, [&](int64_t i) {
         return vfmadd((V::loadu(xr + i) - vm) * vr, w ? V::loadu(w + i) : one, bias ? V::loadu(bias + i) : zero);
       }, [&](int64_t i) { return (xr[i] - mu) * rs * (w ? w[i] : T(1)) + (bias ? bias[i] : T(0)); });
