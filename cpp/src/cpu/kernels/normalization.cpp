@@ -37,7 +37,8 @@ template <typename T, typename Term> void blocked_sums(int64_t n, const Term& te
     double s[K];
     for (int k = 0; k < K; ++k) {
       T lanes[V::size];
-      ((acc[0][k] + acc[1][k]) + (acc[2][k] + acc[3][k])).storeu(lanes);
+      for (int c = 1; c < kChains; ++c) acc[0][k] = acc[0][k] + acc[c][k];
+      acc[0][k].storeu(lanes);
       s[k] = 0;
       for (int j = 0; j < V::size; ++j) s[k] += double(lanes[j]);
     }
@@ -295,6 +296,7 @@ template <typename T> void norm_backward_typed(const NormLayout& l, const T* g, 
   });
 }
 
+// How far ahead layer norm fetches rows (layer_norm_typed).
 constexpr int64_t kAheadBytes = int64_t(16) << 10;
 
 // Rows per thread chunk for layer norm.
