@@ -127,6 +127,56 @@ def test_layer_norm_parameter_grads_over_many_rows():
     np.testing.assert_allclose(b.grad.numpy(), g.sum(0), rtol=1e-10)
 
 
+@pytest.mark.parametrize("groups", [None, 3])
+def test_large_outputs_match_numpy(groups):
+    # Outputs of 16 MiB and more are written with non-temporal stores from each run's first
+    # vector-aligned element on: odd planes start runs at every alignment.
+    rng = np.random.default_rng(9)
+    N, C = 2, 6
+    x, g = rng.normal(size=(N, C, 701, 499)).astype(np.float32), rng.normal(size=(N, C, 701, 499)).astype(np.float32)
+    w, b = rng.normal(size=C).astype(np.float32), rng.normal(size=C).astype(np.float32)
+    xt, wt, bt = t(x, True), t(w, True), t(b, True)
+    if groups is None:
+        y = F.batch_norm(xt, None, None, wt, bt, training=True)
+        axes, xs, gs = (0, 2, 3), x.astype(np.float64), g.astype(np.float64)
+    else:
+        y = F.group_norm(xt, groups, wt, bt)
+        axes = (2, 3, 4)
+        xs, gs = (a.astype(np.float64).reshape(N, groups, C // groups, 701, 499) for a in (x, g))
+    dx, dw, db = grad([y], [xt, wt, bt], [t(g)])
+    xhat = (xs - xs.mean(axes, keepdims=True)) / np.sqrt(xs.var(axes, keepdims=True) + EPS)
+    cw = (lambda v: v.reshape(1, C, 1, 1)) if groups is None else (lambda v: v.reshape(1, groups, C // groups, 1, 1))
+    gw = gs * cw(w.astype(np.float64))
+    ref_dx = (gw - gw.mean(axes, keepdims=True) - xhat * (gw * xhat).mean(axes, keepdims=True)) / np.sqrt(
+        xs.var(axes, keepdims=True) + EPS)
+    shape = x.shape
+    np.testing.assert_allclose(y.detach().numpy(), (xhat * cw(w) + cw(b)).reshape(shape), atol=1e-4)
+    np.testing.assert_allclose(dx.numpy(), ref_dx.reshape(shape), atol=1e-4)
+    sum_axes = (0, 2, 3)
+    np.testing.assert_allclose(dw.numpy(), (gs * xhat).reshape(shape).sum(sum_axes), rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(db.numpy(), g.astype(np.float64).sum(sum_axes), rtol=1e-4, atol=1e-2)
+
+
+@pytest.mark.parametrize("rows,cols", [(4100, 1024), (16411, 257)])
+def test_layer_norm_large_outputs_match_numpy(rows, cols):
+    # Streamed outputs (16 MiB and more): rows aligned or not to the vector size.
+    rng = np.random.default_rng(10)
+    x, g = (rng.normal(size=(rows, cols)).astype(np.float32) for _ in range(2))
+    w, b = (rng.normal(size=cols).astype(np.float32) for _ in range(2))
+    xt, wt, bt = t(x, True), t(w, True), t(b, True)
+    y = F.layer_norm(xt, (cols,), wt, bt)
+    dx, dw, db = grad([y], [xt, wt, bt], [t(g)])
+    xs, gs = x.astype(np.float64), g.astype(np.float64)
+    rstd = 1 / np.sqrt(xs.var(1, keepdims=True) + EPS)
+    xhat = (xs - xs.mean(1, keepdims=True)) * rstd
+    gw = gs * w
+    np.testing.assert_allclose(y.detach().numpy(), xhat * w + b, atol=1e-4)
+    np.testing.assert_allclose(dx.numpy(), rstd * (gw - gw.mean(1, keepdims=True)
+                                                    - xhat * (gw * xhat).mean(1, keepdims=True)), atol=1e-4)
+    np.testing.assert_allclose(dw.numpy(), (gs * xhat).sum(0), rtol=1e-4, atol=1e-2)
+    np.testing.assert_allclose(db.numpy(), gs.sum(0), rtol=1e-4, atol=1e-2)
+
+
 def test_errors():
     x = t(np.ones((4, 3, 2)))
     with pytest.raises(ValueError, match=r"\[batch_norm\] Expected more than 1 value per channel when training"):

@@ -7,7 +7,9 @@
 // Statistics and gradient sums per b come from one kernel each; the result is one per-b
 // affine map y = x * scale[b] + shift[b] (+ g * gscale[b] in the backward), whose small
 // per-b coefficients the op layer computes. Work is split over b: each thread owns whole
-// channels, so no partial sums are shared. Layer norm normalizes contiguous rows with an
+// channels, so no partial sums are shared. The fused kernels (below) take the statistics
+// layout with P > 1 when each run of S holds P channels of their own weight and bias (group
+// norm: (1, N*G, Cg*H*W) with P = Cg). Layer norm normalizes contiguous rows with an
 // elementwise weight per column and has its own fused kernels (a row stays in cache).
 #pragma once
 #include <cstdint>
@@ -19,6 +21,7 @@ namespace nd::cpu {
 struct NormLayout {
   int64_t A = 1, B = 0, S = 1;
   DType dtype = DType::Float32;
+  int64_t P = 1;  // parts of S with their own parameters (fused kernels only; divides S)
 };
 /// mean[b] and biased var[b] of x over (A, S); both in x's dtype, accumulated in double.
 using MomentsKernel = void (*)(const NormLayout& l, const void* x, void* mean, void* var);
@@ -33,16 +36,19 @@ using AffineKernel = void (*)(const NormLayout& l, const void* x, const void* sc
 // With batch statistics, the forward (moments, then the affine map) and the backward
 // (gradient sums, then the affine map) each need a whole b's statistics before writing it.
 // The fused kernels finish one b at a time (its A runs of S, e.g. one channel of a batch:
-// hundreds of KiB) so the later passes reread it from cache: the forward moves x and y once,
-// the backward g, x and dx once, instead of x or g and x twice.
+// hundreds of KiB; a group of channels of one sample) so the later pass rereads it from
+// cache: the forward moves x and y once, the backward g, x and dx once, instead of x or g and
+// x twice. Each does two passes over b: the statistics (moments by blocks in L1; both
+// gradient sums at once), then the affine map.
 
 /// mean[b], biased var[b] and rstd[b] = 1 / sqrt(var + eps), then
-/// out = (x - mean) * rstd * weight[b] + bias[b]; weight, bias (B, x's dtype) may be null.
+/// out = (x - mean) * rstd * weight[k] + bias[k] on part k = b * P + p; weight, bias (B * P,
+/// x's dtype) may be null.
 using NormForwardKernel = void (*)(const NormLayout& l, const void* x, const void* weight, const void* bias,
                                    double eps, void* out, void* mean, void* var, void* rstd);
 /// The batch-statistics backward of that map (Note [Fused normalization backward]):
-/// sum_g[b] = sum g, sum_gx[b] = sum g * (x - mean[b]), then
-/// dx = rstd * (g * w - mean(g * w) - xhat * mean(g * w * xhat)); weight may be null.
+/// sum_g[k] = sum g, sum_gx[k] = sum g * (x - mean[b]) over part k = b * P + p (B * P each), then
+/// dx = rstd * (g * w - mean(g * w) - xhat * mean(g * w * xhat)), means over b; weight may be null.
 using NormBackwardKernel = void (*)(const NormLayout& l, const void* g, const void* x, const void* mean,
                                     const void* rstd, const void* weight, void* dx, void* sum_g, void* sum_gx);
 

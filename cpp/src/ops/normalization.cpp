@@ -4,9 +4,10 @@
 // Note [Fused normalization backward]
 // The backward of batch/group/instance norm is the closed form
 //   dx = rstd * (gh - mean_group(gh) - xhat * mean_group(gh * xhat)),  gh = g * weight,
-// run as one gradient-sums pass and one affine pass (the per-group coefficients are small
-// tensors computed with ops); layer norm's is one fused kernel. These kernels are not
-// differentiable themselves, so when the backward runs under create_graph (grad mode on),
+// run on the CPU as one fused kernel per statistics group (Note [Fused per-channel
+// normalization]), elsewhere as one gradient-sums pass and one affine pass (the per-group
+// coefficients are small tensors computed with ops); layer norm's is one fused kernel. These
+// kernels are not differentiable themselves, so when the backward runs under create_graph,
 // the gradient is instead taken through a composition of ops equal to the forward
 // (`Composed`), which autograd can differentiate again: double backward is exact, and the
 // common single backward stays fused.
@@ -46,6 +47,7 @@ struct Plan {
   const char* op;  // names the op in device errors
   Device device;   // x's: the kernels run there
   cpu::NormLayout stats, apply;
+  cpu::NormLayout fused;  // stats, with the apply units of a statistics group as its P parts
   int64_t M = 1;
   Map expand;       // (Bs) -> (Ba)
   Map group_sum;    // (Ba) -> (Bs)
@@ -61,7 +63,7 @@ TensorOptions on(const Tensor& x, DType dtype) { return TensorOptions(dtype).wit
 Plan batch_plan(const Tensor& x, const char* op) {
   Plan p{op, x.device()};
   const int64_t N = x.shape()[0], C = x.shape()[1], S = x.numel() / std::max<int64_t>(N * C, 1);
-  p.stats = p.apply = cpu::NormLayout{N, C, S, x.dtype()};
+  p.stats = p.apply = p.fused = cpu::NormLayout{N, C, S, x.dtype()};
   p.M = N * S;
   p.expand = p.group_sum = p.channel = p.channel_sum = identity;
   return p;
@@ -72,6 +74,7 @@ Plan group_plan(const Tensor& x, int64_t G) {
   const int64_t N = x.shape()[0], C = x.shape()[1], S = x.numel() / std::max<int64_t>(N * C, 1), Cg = C / G;
   p.stats = cpu::NormLayout{1, N * G, Cg * S, x.dtype()};
   p.apply = cpu::NormLayout{1, N * C, S, x.dtype()};
+  p.fused = cpu::NormLayout{1, N * G, Cg * S, x.dtype(), Cg};
   p.M = Cg * S;
   p.expand = [=](const Tensor& t) { return reshape(expand(reshape(t, {N, G, 1}), {N, G, Cg}), {N * C}); };
   p.group_sum = [=](const Tensor& t) { return reshape(sum(reshape(t, {N, G, Cg}), {2}), {N * G}); };
@@ -80,12 +83,8 @@ Plan group_plan(const Tensor& x, int64_t G) {
   return p;
 }
 
-// Statistics groups are the affine pass's units (batch and instance norm) and the data is on the
-// CPU: the fused per-channel kernels apply (Note [Fused per-channel normalization]).
-bool fused_per_channel(const Plan& p) {
-  return p.device.type == DeviceType::CPU && p.stats.A == p.apply.A && p.stats.B == p.apply.B &&
-         p.stats.S == p.apply.S;
-}
+// The fused per-group kernels (Note [Fused per-channel normalization]) are the CPU's.
+bool fused(const Plan& p) { return p.device.type == DeviceType::CPU; }
 
 void run_affine(const Plan& p, const Tensor& x, const Tensor& scale, const Tensor& shift, const Tensor& g,
                 const Tensor& gscale, Tensor& out) {
@@ -123,16 +122,22 @@ Tensor normalize(const Plan& p, const Tensor& x, const Tensor& mean, const Tenso
   return out;
 }
 
-// mean, biased var, rstd and the output in one pass per statistics group (fused_per_channel plans;
-// Note [Fused per-channel normalization]).
-std::tuple<Tensor, Tensor, Tensor, Tensor> fused_forward(const Plan& p, const Tensor& x, const Tensor& w,
-                                                         const Tensor& b, double eps) {
+// Per-group mean, biased var and rstd of contiguous x, and the normalized output: one fused
+// kernel on the CPU (Note [Fused per-channel normalization]), else moments, then the affine pass.
+std::tuple<Tensor, Tensor, Tensor, Tensor> batch_stats_forward(const Plan& p, const Tensor& x, const Tensor& w,
+                                                               const Tensor& b, double eps) {
+  NoGradGuard no_grad;
+  if (!fused(p)) {
+    auto [mean, var] = moments(p, x);
+    const Tensor rstd = rsqrt(var + Scalar(eps));
+    return {mean, var, rstd, normalize(p, x, mean, rstd, w, b)};
+  }
   const Tensor wc = w.defined() ? contiguous(channel_or(p, w, 1, x.dtype())) : w;
   const Tensor bc = b.defined() ? contiguous(channel_or(p, b, 0, x.dtype())) : b;
-  Tensor mean = empty({p.apply.B}, x.dtype()), var = empty({p.apply.B}, x.dtype());
-  Tensor rstd = empty({p.apply.B}, x.dtype()), out = empty(x.shape(), x.dtype());
-  if (p.apply.B > 0)
-    cpu::select(cpu::norm_forward_stub)(p.apply, x.data_ptr(), wc.defined() ? wc.data_ptr() : nullptr,
+  Tensor mean = empty({p.stats.B}, x.dtype()), var = empty({p.stats.B}, x.dtype());
+  Tensor rstd = empty({p.stats.B}, x.dtype()), out = empty(x.shape(), x.dtype());
+  if (p.stats.B > 0)
+    cpu::select(cpu::norm_forward_stub)(p.fused, x.data_ptr(), wc.defined() ? wc.data_ptr() : nullptr,
                                         bc.defined() ? bc.data_ptr() : nullptr, eps, out.data_ptr(), mean.data_ptr(),
                                         var.data_ptr(), rstd.data_ptr());
   return {mean, var, rstd, out};
@@ -143,17 +148,18 @@ TensorList fused_backward(const Plan& p, const Tensor& g_in, const Tensor& x_in,
                           const Tensor& rstd, const Tensor& w, const Tensor& b, bool batch_stats) {
   NoGradGuard no_grad;
   const Tensor g = contiguous(g_in), x = contiguous(x_in);
-  const Tensor mean_a = contiguous(p.expand(mean)), rstd_a = p.expand(rstd), w_a = channel_or(p, w, 1, x.dtype());
+  const Tensor rstd_a = p.expand(rstd), w_a = channel_or(p, w, 1, x.dtype());
   Tensor sg = empty({p.apply.B}, on(x, x.dtype())), sgx = empty({p.apply.B}, on(x, x.dtype()));
   Tensor dx = empty(x.shape(), on(x, x.dtype()));
-  if (batch_stats && fused_per_channel(p)) {  // Note [Fused per-channel normalization]
-    const Tensor rs = contiguous(rstd_a), wc = contiguous(w_a);
-    if (p.apply.B > 0)
-      cpu::select(cpu::norm_backward_stub)(p.apply, g.data_ptr(), x.data_ptr(), mean_a.data_ptr(), rs.data_ptr(),
+  if (batch_stats && fused(p)) {  // Note [Fused per-channel normalization]
+    const Tensor m = contiguous(mean), rs = contiguous(rstd), wc = contiguous(w_a);
+    if (p.stats.B > 0)
+      cpu::select(cpu::norm_backward_stub)(p.fused, g.data_ptr(), x.data_ptr(), m.data_ptr(), rs.data_ptr(),
                                            wc.data_ptr(), dx.data_ptr(), sg.data_ptr(), sgx.data_ptr());
     return {dx, w.defined() ? to_dtype(p.channel_sum(sgx * rstd_a), w.dtype()) : Tensor{},
             b.defined() ? to_dtype(p.channel_sum(sg), b.dtype()) : Tensor{}};
   }
+  const Tensor mean_a = contiguous(p.expand(mean));
   if (p.apply.B > 0)
     ops::launch_on(p.device, p.op, cpu::grad_sums_stub, p.apply, g.device_data_ptr(), x.device_data_ptr(),
                    mean_a.device_data_ptr(), sg.device_data_ptr(), sgx.device_data_ptr());
@@ -249,13 +255,7 @@ Tensor batch_norm(const Tensor& x_in, const Tensor& w, const Tensor& b, const Te
   Tensor mean, var, rstd, out;
   if (training) {
     NoGradGuard no_grad;
-    if (fused_per_channel(p)) {
-      std::tie(mean, var, rstd, out) = fused_forward(p, x, w, b, eps);
-    } else {
-      std::tie(mean, var) = moments(p, x);
-      rstd = rsqrt(var + Scalar(eps));
-      out = normalize(p, x, mean, rstd, w, b);
-    }
+    std::tie(mean, var, rstd, out) = batch_stats_forward(p, x, w, b, eps);
     if (running_mean.defined()) {
       Tensor rm = running_mean;
       add_(mul_(rm, Scalar(1 - momentum)), to_dtype(mean, rm.dtype()) * Scalar(momentum));
@@ -293,13 +293,7 @@ Tensor group_norm(const Tensor& x_in, int64_t G, const Tensor& w, const Tensor& 
   ops::common_device(op, {&x_in, &w, &b});
   const Tensor x = contiguous(x_in);
   const Plan p = group_plan(x, G);
-  auto [mean, var] = moments(p, x);
-  Tensor rstd;
-  {
-    NoGradGuard no_grad;
-    rstd = rsqrt(var + Scalar(eps));
-  }
-  Tensor out = normalize(p, x, mean, rstd, w, b);
+  const auto [mean, var, rstd, out] = batch_stats_forward(p, x, w, b, eps);
   const Shape shape = x.shape();
   Composed composed = [=](const Tensor& xc, const Tensor& wc, const Tensor& bc) {
     const Tensor xg = reshape(xc, {N, G, -1});

@@ -498,12 +498,6 @@ template <typename T> void stream_row(T* dst, const T* src, int64_t n, bool stre
   for (; c < n; ++c) dst[c] = src[c];
 }
 
-// Orders this thread's streaming stores before what follows the kernel.
-inline void stream_fence() {
-#if defined(__AVX2__)
-  _mm_sfence();
-#endif
-}
 
 // Note [Gradient row ring]
 // A backward sums each input-gradient row in a ring of cache-resident rows and writes it to

@@ -5,8 +5,20 @@
 #include <cmath>
 #include <cstdint>
 #include <cstring>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace nd::cpu::NATIVEDL_ISA {
+
+// Orders a thread's earlier `stream` stores (Vec<T>::stream: a non-temporal store to p
+// aligned to sizeof(Vec<T>), which skips the caches and is weakly ordered) before its later
+// stores, e.g. the one that tells other threads its part is done.
+inline void stream_fence() {
+#if defined(__SSE2__)
+  _mm_sfence();
+#endif
+}
 
 #if defined(__AVX512F__)
 constexpr int kVecBytes = 64;
@@ -39,12 +51,6 @@ template <typename T, int N> struct VecN {
 
 template <typename T> struct VecOf { using type = VecN<T, kVecBytes / sizeof(T)>; };
 
-/// Orders this thread's streamed (non-temporal) stores before its later stores.
-inline void stream_fence() {
-#if defined(__SSE2__)
-  __builtin_ia32_sfence();
-#endif
-}
 template <typename T> using Vec = typename VecOf<T>::type;
 
 // Math on generic vectors, lane by lane; ISA headers overload these for their types.

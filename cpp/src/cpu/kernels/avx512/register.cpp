@@ -8,7 +8,8 @@
 // through select()'s fallback, and vec_avx512.h carries only what those use.
 // Softmax and depthwise convolution are the exceptions among the memory-bound kernels: their
 // working sets (a row, a padded plane) sit in cache, where 16-lane FMAs halve their cost;
-// so do the recurrent gate kernels (a step's gates are in cache, exp and division bound).
+// so do the recurrent gate kernels (a step's gates are in cache, exp and division bound) and
+// the normalization kernels (their statistics passes run over L1- and L2-resident blocks).
 #include "cpu/kernel_api.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
@@ -18,6 +19,7 @@ void register_peak_kernels();
 void register_softmax_kernels();
 void register_depthwise_kernels();
 void register_rnn_kernels();
+void register_normalization_kernels();
 
 void register_kernels() {
   register_gemm_kernels();
@@ -25,6 +27,7 @@ void register_kernels() {
   register_softmax_kernels();
   register_depthwise_kernels();
   register_rnn_kernels();
+  register_normalization_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
