@@ -63,9 +63,8 @@ class AccumulateGrad : public Node {
     const Tensor leaf(std::move(impl));
     Tensor g = grads[0];
     // A gradient handed to several leaves (add's backward passes it through) must not be
-    // shared: an in-place update of one leaf's .grad would change the other's. Two references
-    // are always there (the engine's list and g): only more than those means shared.
-    if (!grad_mode_enabled()) g = g.impl_ptr().use_count() > 2 ? clone(g) : g.detach();
+    // shared: an in-place update of one leaf's .grad would change the other's.
+    if (!grad_mode_enabled()) g = g.impl_ptr().use_count() > 1 ? clone(g) : g.detach();
     Tensor old = leaf.grad();
     leaf.set_grad(old.defined() ? add(old, g) : g);
     return {};
