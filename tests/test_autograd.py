@@ -55,7 +55,7 @@ def test_grad_accumulates_across_backwards():
 
 def test_leaf_gradients_are_never_shared():
     """A leaf's .grad is its own: not another leaf's (add passes one gradient to both), nor the
-    caller's gradient tensor, nor a retained non-leaf gradient; an unshared one is taken as is."""
+    caller's gradient tensor (or a slice of it), nor a retained non-leaf gradient, nor a view."""
     x, y = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (x + y).sum().backward()
     x.grad.add_(5)
@@ -72,6 +72,15 @@ def test_leaf_gradients_are_never_shared():
     a.grad.mul_(3)
     np.testing.assert_allclose(np_of(b.grad), [1, 1])
     np.testing.assert_allclose(np_of(a.grad), [3, 3])
+    # sum's gradient is one value expanded over x, cat's are slices of the caller's gradient.
+    s = leaf([1.0, 2.0, 3.0])
+    s.sum().backward()
+    s.grad.add_(1)
+    np.testing.assert_allclose(np_of(s.grad), [2, 2, 2])
+    u, v, gc = leaf([1.0, 2.0]), leaf([3.0]), nd.tensor([4.0, 5.0, 6.0], dtype=nd.float64)
+    nd.cat([u, v]).backward(gc)
+    u.grad.add_(1)
+    np.testing.assert_allclose(gc.numpy(), [4, 5, 6])
 
 
 def test_retain_graph_and_second_backward():

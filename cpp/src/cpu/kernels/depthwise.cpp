@@ -268,17 +268,20 @@ void wgrad_rows(const T* buf, const Corr<T>& c, const T* y, int64_t p, int64_t o
           tail[i * KW + j] += yr[r * ow + col] * base[r * c.row_step + i * c.dh * c.pitch + c.coff[j] + col];
 }
 
-/// d[i * kw + j] += sum_{p, q} y[p][q] * buf[p * row_step + i * dh * pitch + coff[j] + q]: the
-/// gradient of correlation c's weights, every tap's accumulators in registers for the plane.
+/// sum_{p, q} y[p][q] * buf[p * row_step + i * dh * pitch + coff[j] + q], the gradient of
+/// correlation c's weight (i, j), added to vector dv[(i * kw + j) * L ...] (whole vectors of
+/// columns) and d[i * kw + j] (the rest): every tap's accumulators in registers for the
+/// plane, their lanes added once per call (WeightSums), not per plane.
 template <int KH, int KW, bool SHARED, typename T>
-void wgrad_plane(const T* buf, const Corr<T>& c, const T* y, int64_t oh, int64_t ow, T* d) {
+void wgrad_plane(const T* buf, const Corr<T>& c, const T* y, int64_t oh, int64_t ow, T* d, T* dv) {
+  constexpr int64_t L = Vec<T>::size;
   Vec<T> acc[KH * KW];
   T tail[KH * KW];
-  for (int k = 0; k < KH * KW; ++k) acc[k] = Vec<T>(T(0)), tail[k] = T(0);
+  for (int k = 0; k < KH * KW; ++k) acc[k] = Vec<T>::loadu(dv + k * L), tail[k] = T(0);
   int64_t p = 0;
   for (; p + kRows <= oh; p += kRows) wgrad_rows<KH, KW, kRows, SHARED>(buf, c, y, p, ow, acc, tail);
   for (; p < oh; ++p) wgrad_rows<KH, KW, 1, SHARED>(buf, c, y, p, ow, acc, tail);
-  for (int k = 0; k < KH * KW; ++k) d[k] += tail[k] + lane_sum<T>(acc[k]);
+  for (int k = 0; k < KH * KW; ++k) acc[k].storeu(dv + k * L), d[k] += tail[k];
 }
 
 /// wgrad_plane for any kernel size: one tap at a time, two accumulators deep.
@@ -304,12 +307,41 @@ template <typename T> void wgrad_plane_any(const T* buf, const Corr<T>& c, const
     }
 }
 
-template <typename T> void weight_plane(const T* buf, const Corr<T>& c, const T* y, int64_t oh, int64_t ow, T* d) {
+/// Per-thread weight-gradient sums of output channels [o0, o1): one vector per tap, whose
+/// lanes are added into the gradient once at the end (a lane sum per tap and plane cost as
+/// much as a third of the weight gradient's arithmetic on 32 x 32 planes).
+template <typename T> struct WeightSums {
+  static constexpr int64_t L = Vec<T>::size;
+  ConvScratch<T> lanes, tails;
+  int64_t o0, taps;
+  WeightSums(int64_t o0_, int64_t o1, int64_t taps_)
+      : lanes((o1 - o0_) * taps_ * L), tails((o1 - o0_) * taps_), o0(o0_), taps(taps_) {
+    std::fill(lanes.p, lanes.p + (o1 - o0) * taps * L, T(0));
+    std::fill(tails.p, tails.p + (o1 - o0) * taps, T(0));
+  }
+  /// The vectors (taps x L) and scalar sums (taps) of output channel oc.
+  T* at(int64_t oc) const { return lanes.p + (oc - o0) * taps * L; }
+  T* tail(int64_t oc) const { return tails.p + (oc - o0) * taps; }
+  /// dw[oc * taps + k] = the sums of tap k (of tap taps - 1 - k when `flipped`), oc in [o0, o1).
+  void finish(T* dw, int64_t o1, bool flipped) const {
+    for (int64_t oc = o0; oc < o1; ++oc)
+      for (int64_t k = 0; k < taps; ++k) {
+        const int64_t t = flipped ? taps - 1 - k : k;
+        dw[oc * taps + k] = tail(oc)[t] + lane_sum<T>(Vec<T>::loadu(at(oc) + t * L));
+      }
+  }
+};
+
+/// One plane's weight gradient, into d (dw of one output channel) and dv (its WeightSums vectors).
+template <typename T>
+void weight_plane(const T* buf, const Corr<T>& c, const T* y, int64_t oh, int64_t ow, T* d, T* dv) {
   const bool shared = rows_shared(c);
   if (c.kh == 3 && c.kw == 3)
-    return shared ? wgrad_plane<3, 3, true>(buf, c, y, oh, ow, d) : wgrad_plane<3, 3, false>(buf, c, y, oh, ow, d);
+    return shared ? wgrad_plane<3, 3, true>(buf, c, y, oh, ow, d, dv)
+                  : wgrad_plane<3, 3, false>(buf, c, y, oh, ow, d, dv);
   if (c.kh == 5 && c.kw == 5)
-    return shared ? wgrad_plane<5, 5, true>(buf, c, y, oh, ow, d) : wgrad_plane<5, 5, false>(buf, c, y, oh, ow, d);
+    return shared ? wgrad_plane<5, 5, true>(buf, c, y, oh, ow, d, dv)
+                  : wgrad_plane<5, 5, false>(buf, c, y, oh, ow, d, dv);
   wgrad_plane_any(buf, c, y, oh, ow, d);
 }
 
@@ -420,7 +452,7 @@ template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* 
   const int64_t grain = std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(g.n * g.oh * g.ow * taps, 1));
   core::parallel_for(0, g.o, grain, [&](int64_t b, int64_t e) {
     PlaneScratch<T> s(l, g.kw, g.dw);
-    std::fill(dw + b * taps, dw + e * taps, T(0));
+    WeightSums<T> sums(b, e, taps);
     // Images outer, channels inner: one image's planes of this chunk are contiguous, so the
     // reads stream (channels outer strode a whole image between planes and waited on memory).
     for (int64_t n = 0; n < g.n; ++n) {
@@ -431,11 +463,11 @@ template <typename T> void weight_typed(const ConvGeom& g, const T* x, const T* 
         if (src != placed) place(xp, g.h, g.w, 1, 1, g.ph, g.pw, s.buf.p, l, xp + g.h * g.w), placed = src;
         const T* yp = y + (n * g.o + oc) * g.oh * g.ow;
         prefetch(yp + g.oh * g.ow, g.oh * g.ow);
-        T* d = dw + oc * taps;
-        const Corr<T> c{d, g.kh, g.kw, g.dh, l.pitch, g.sh * l.pitch, s.coff.p};
-        weight_plane(s.buf.p, c, yp, g.oh, g.ow, d);
+        const Corr<T> c{nullptr, g.kh, g.kw, g.dh, l.pitch, g.sh * l.pitch, s.coff.p};
+        weight_plane(s.buf.p, c, yp, g.oh, g.ow, sums.tail(oc), sums.at(oc));
       }
     }
+    sums.finish(dw, e, false);
   });
 }
 
@@ -453,9 +485,14 @@ template <typename T> T plane_sum(const T* p, int64_t n) {
 // Note [Fused depthwise backward]
 // The input and weight gradients both read the output gradient gy, and the weight gradient
 // also x: computed apart they read gy twice from memory. Here each thread owns a range of
-// channels and walks images outer, channels inner (contiguous planes), placing the x plane
-// and each of its gy planes in their padded buffers once; the gy plane is then still in L1
-// for the weight gradient's dot products and the bias sums.
+// channels and walks images outer, channels inner (contiguous planes), placing each gy
+// plane in its padded buffer once; it is then still in L1 for the weight gradient's dot
+// products and the bias sums. With unit strides the weight gradient needs no padded x
+// either: with T the transpose's buffer (gy at (off_h, off_w) = ((kh-1)dh - ph, (kw-1)dw - pw)),
+//   dw[i][j] = sum_{p,q} gy[p][q] x[p - ph + i dh][q - pw + j dw]
+//            = sum_{a,b} x[a][b] T[a + (kh-1-i) dh][b + (kw-1-j) dw],
+// the weight gradient of the correlation of T with x as the "output", taps flipped. (Strided
+// convs would multiply the zeros T holds between gy's elements; they place x instead.)
 template <typename T>
 void backward_typed(const ConvGeom& g, const T* x, const T* gy, const T* w, T* gx, T* gw, T* gb) {
   const int64_t m = g.o / g.c, taps = g.kh * g.kw, xsize = g.h * g.w, ysize = g.oh * g.ow;
@@ -463,27 +500,32 @@ void backward_typed(const ConvGeom& g, const T* x, const T* gy, const T* w, T* g
   const int64_t grain =
       std::max<int64_t>(1, kDepthwiseGrain / std::max<int64_t>(2 * g.n * m * std::max(xsize, ysize) * taps, 1));
   const bool stream = m == 1 && streams(gx, g.n * g.c, g.h, g.w);  // multipliers accumulate
+  const bool unit = g.sh == 1 && g.sw == 1;  // the weight gradient reads x as it is
   core::parallel_for(0, g.c, grain, [&](int64_t b, int64_t e) {
-    PlaneScratch<T> sx(lx, g.kw, g.dw), sy(ly, g.kw, g.dw);
+    PlaneScratch<T> sx(unit ? PadLayout(1, 1, 1, 0, 1) : lx, g.kw, g.dw), sy(ly, g.kw, g.dw);  // sx: unused if unit
     const int64_t o0 = b * m, o1 = e * m;
     ConvScratch<T> flipped((o1 - o0) * taps);
     for (int64_t oc = o0; oc < o1; ++oc) flip(w + oc * taps, taps, flipped.p + (oc - o0) * taps);
-    std::fill(gw + o0 * taps, gw + o1 * taps, T(0));
+    WeightSums<T> sums(o0, o1, taps);
     if (gb) std::fill(gb + o0, gb + o1, T(0));
-    const Corr<T> cw{nullptr, g.kh, g.kw, g.dh, lx.pitch, g.sh * lx.pitch, sx.coff.p};
+    const Corr<T> cw = unit ? Corr<T>{nullptr, g.kh, g.kw, g.dh, ly.pitch, ly.pitch, sy.coff.p}
+                            : Corr<T>{nullptr, g.kh, g.kw, g.dh, lx.pitch, g.sh * lx.pitch, sx.coff.p};
     for (int64_t n = 0; n < g.n; ++n)
       for (int64_t ci = b; ci < e; ++ci) {
         const T* xp = x + (n * g.c + ci) * xsize;
-        place(xp, g.h, g.w, 1, 1, g.ph, g.pw, sx.buf.p, lx, xp + xsize);
+        if (unit) prefetch(xp + xsize, xsize);
+        else place(xp, g.h, g.w, 1, 1, g.ph, g.pw, sx.buf.p, lx, xp + xsize);
         if (!stream) prefetch_write(gx + (n * g.c + ci + 1) * xsize, xsize);
         for (int64_t oc = ci * m; oc < (ci + 1) * m; ++oc) {
           const T* yp = gy + (n * g.o + oc) * ysize;
           transpose_plane(g, yp, flipped.p + (oc - o0) * taps, sy, ly, gx + (n * g.c + ci) * xsize, oc > ci * m,
                           T(0), yp + ysize, stream);
-          weight_plane(sx.buf.p, cw, yp, g.oh, g.ow, gw + oc * taps);
+          if (unit) weight_plane(sy.buf.p, cw, xp, g.h, g.w, sums.tail(oc), sums.at(oc));
+          else weight_plane(sx.buf.p, cw, yp, g.oh, g.ow, sums.tail(oc), sums.at(oc));
           if (gb) gb[oc] += plane_sum(yp, ysize);
         }
       }
+    sums.finish(gw, o1, unit);
     if (stream) stream_fence();
   });
 }
