@@ -23,7 +23,7 @@ def _layouts(a):
 # (k > 256), several MC blocks (m > 144), and B read in place for few rows of A (Note [Unpacked
 # B]: whole panels plus a packed partial one).
 @pytest.mark.parametrize("m,n,k", [(1, 300, 257), (300, 1, 257), (5, 7, 9), (33, 17, 65), (150, 97, 520), (301, 260, 300),
-                                   (16, 70, 300), (6, 1000, 25), (12, 64, 600)])
+                                   (16, 70, 300), (6, 1000, 25), (12, 64, 600), (64, 100, 300), (65, 70, 40)])
 @pytest.mark.parametrize("dtype,tol", [(np.float32, 2e-5), (np.float64, 1e-12)])
 def test_gemm_shapes_and_layouts(m, n, k, dtype, tol):
     a, b = _rand(m, k, dtype=dtype), _rand(k, n, dtype=dtype)

@@ -273,11 +273,12 @@ template <typename T> int64_t padded_cols(int64_t n) {
 
 // Note [Unpacked B]
 // Packing B copies it once per k block, worth it when many A panels reuse each B panel. With
-// at most two A panels (a conv's GEMM with 6 or 16 output channels, LeNet's) the copy costs
-// as much as the arithmetic: a row-major B is then read where it lies, a panel row (NR values)
-// at a time ldb apart (16 x 150 x 6400: 1.5x faster; 32 rows and more: no gain measured).
+// at most 8 A panels (64 rows on AVX-512: the GEMMs of convs with up to 64 output channels,
+// LeNet's 6 and 16 among them) the copy costs more than reading a row-major B where it lies,
+// a panel row (NR values) at a time ldb apart: 16 x 150 x 6400 1.5x faster, 64 x 576 x 3136
+// (a 3x3 conv's) 1.13x; from 80 rows on, packing wins again.
 template <typename T> bool unpacked_b(int64_t m, Mat<const T> b) {
-  return b.cs == 1 && m <= 2 * Blocking<T>::MR;
+  return b.cs == 1 && m <= 8 * Blocking<T>::MR;
 }
 
 // The sequential blocked product on one thread: loops jc (NC) > pc (KC) > ic (MC) > jr (NR)
