@@ -16,10 +16,12 @@
 // With dilation (dh, dw), output row dh * a + rh (rh < dh) reads input rows dh * (a + i) + rh - ph
 // (i < 3) only: the outputs of one phase (rh, rw) are a dense 3x3 convolution of the input's
 // phase-(rh - ph, rw - pw) sub-image, rows and columns dh and dw apart. So a dilated conv is
-// dh * dw dense ones, each of an image's phases taken as an image of its own (a "virtual
-// image"): the padded rows are read from x at those strides, and the outputs written back at
-// them. Phases of different sizes (an output size not divisible by the dilation) share the
-// largest one's tile grid; tiles past a phase's end read zeros and are not written.
+// dh * dw dense ones. An image's row phases are taken as images of their own ("virtual
+// images", n * dh of them); its column phases sit side by side in a virtual image's tile rows
+// (dw segments of tw tiles), so that an output row is written whole, its phases interleaved,
+// and a tile row's overheads are paid once. The padded rows are read from x at those strides.
+// Phases of different sizes (an output size not divisible by the dilation) share the largest
+// one's tile grid; tiles past a phase's end read zeros and are not written.
 #include <algorithm>
 #include <type_traits>
 
@@ -49,20 +51,53 @@ template <typename T> int64_t skewed(int64_t n) {
 
 struct WinoPlan {
   int64_t cg, og;  // channels per group in and out
-  int64_t th, tw;  // 2x2 output tiles per virtual image (Note [Dilated Winograd by phases]): rows, columns
-  int64_t wp;      // padded input row: 2 * tw + 2
+  int64_t th, tw;  // 2x2 output tiles per phase (Note [Dilated Winograd by phases]): rows, columns
+  int64_t rt;      // tiles per tile row of a virtual image: dw segments of tw
+  int64_t wp;      // padded input row of a phase: 2 * tw + 2
   int64_t rows;    // tile rows per block (counted across virtual images)
 };
 
 inline int64_t ceil_div(int64_t a, int64_t b) { return a >= 0 ? (a + b - 1) / b : -(-a / b); }
 
-/// One phase (rh, rw) of image n (Note [Dilated Winograd by phases]), with its output size.
-struct Phase {
-  int64_t n, rh, rw, oh, ow;
+/// Virtual image v (Note [Dilated Winograd by phases]): row phase rh of image n, with its
+/// output rows.
+struct Virtual {
+  int64_t n, rh, oh;
 };
-Phase phase_of(const ConvGeom& g, int64_t v) {
-  const int64_t rh = v / g.dw % g.dh, rw = v % g.dw;
-  return {v / (g.dh * g.dw), rh, rw, ceil_div(g.oh - rh, g.dh), ceil_div(g.ow - rw, g.dw)};
+Virtual virtual_of(const ConvGeom& g, int64_t v) {
+  const int64_t rh = v % g.dh;
+  return {v / g.dh, rh, ceil_div(g.oh - rh, g.dh)};
+}
+
+// Calls body(dw) with dw as a compile-time constant for the common dilations 1 and 2 (so that
+// loops striding by it vectorize), else as a value.
+template <typename Body> void with_dilation(int64_t dw, Body&& body) {
+  if (dw == 1) {
+    body(std::integral_constant<int64_t, 1>());
+  } else if (dw == 2) {
+    body(std::integral_constant<int64_t, 2>());
+  } else {
+    body(dw);
+  }
+}
+
+// Copies between an output row yr (ow columns) and its split row (dw segments seg apart, one
+// per column phase rw, each the tw even and then the tw odd columns of its phase): column
+// dw * (2 * tx + par) + rw is split[rw * seg + par * tw + tx]. kToY: yr = split, else split = yr.
+// With dw a constant, whole groups of 2 * dw columns go in one loop the compiler vectorizes.
+template <bool kToY, typename T, typename Dw>
+void shuffle_row(T* __restrict yr, T* __restrict split, int64_t ow, Dw dw, int64_t tw, int64_t seg) {
+  auto move = [](T& y, T& s) {
+    if constexpr (kToY) y = s; else s = y;
+  };
+  const int64_t group = 2 * dw, groups = std::is_same_v<Dw, int64_t> ? 0 : ow / group;
+  for (int64_t tx = 0; tx < groups; ++tx)
+    for (int64_t par = 0; par < 2; ++par)
+      for (int64_t rw = 0; rw < dw; ++rw) move(yr[group * tx + dw * par + rw], split[rw * seg + par * tw + tx]);
+  for (int64_t col = groups * group; col < ow; ++col) {
+    const int64_t rw = col % dw, f = col / dw;
+    move(yr[col], split[rw * seg + (f % 2) * tw + f / 2]);
+  }
 }
 
 // Loads and stores of one element or one vector, so a loop body serves the vector loop and
@@ -117,46 +152,41 @@ template <typename T> void transform_weights(const T* w, int64_t og, int64_t cg,
   }
 }
 
-// The cg planes of one image's group, phase ph's rows [2 * ty0, 2 * ty1 + 2) of the padded
-// input (x's row dh * r + rh - ph) zero-padded to width wp: pad (cg, 2 * (ty1 - ty0) + 2, wp),
-// each row split by column parity, the tw + 1 even columns first, then the odd ones, so that
-// a tile's four columns are four contiguous vector loads (tiles step by 2 columns). A row is
-// first laid out whole in row (wp elements: the phase's columns of x, a copy when dw is 1),
-// then split, in loops the compiler vectorizes (element by element with the stride, it took
-// 3x the input transform).
+// The cg planes of one image's group, for each column phase rw, virtual image vi's rows
+// [2 * ty0, 2 * ty1 + 2) of the padded input (x's row dh * r + rh - ph, columns dw * t + rw - pw)
+// zero-padded to width wp: pad (dw, cg, 2 * (ty1 - ty0) + 2, wp), each row split by column
+// parity, the tw + 1 even columns first, then the odd ones, so that a tile's four columns are
+// four contiguous vector loads (tiles step by 2 columns). An x row is first copied whole, with
+// its zero padding, into row (dw * wp elements), then dealt to its 2 * dw phase and parity rows
+// in one loop the compiler vectorizes (element by element with strides, it took 3x the input
+// transform).
 template <typename T>
-void pad_rows(const ConvGeom& g, const WinoPlan& wp, const Phase& ph, const T* x, int64_t ty0, int64_t ty1, T* pad,
+void pad_rows(const ConvGeom& g, const WinoPlan& wp, const Virtual& vi, const T* x, int64_t ty0, int64_t ty1, T* pad,
               T* __restrict row) {
-  const int64_t prow = 2 * (ty1 - ty0) + 2, half = wp.tw + 1, off = ph.rw - g.pw;  // column t is x's dw * t + off
-  const int64_t t0 = std::clamp<int64_t>(ceil_div(-off, g.dw), 0, wp.wp);
-  const int64_t t1 = std::clamp<int64_t>(ceil_div(g.w - off, g.dw), t0, wp.wp);
+  const int64_t prow = 2 * (ty1 - ty0) + 2, half = wp.tw + 1, size = wp.cg * prow * wp.wp, len = g.dw * wp.wp;
+  const int64_t u0 = std::clamp<int64_t>(g.pw, 0, len), u1 = std::clamp<int64_t>(g.pw + g.w, u0, len);
   for (int64_t c = 0; c < wp.cg; ++c)
     for (int64_t r = 0; r < prow; ++r) {
-      T* __restrict even = pad + (c * prow + r) * wp.wp;
-      T* __restrict odd = even + half;
-      const int64_t ih = g.dh * (2 * ty0 + r) + ph.rh - g.ph;
+      T* __restrict out = pad + (c * prow + r) * wp.wp;
+      const int64_t ih = g.dh * (2 * ty0 + r) + vi.rh - g.ph;
       if (ih < 0 || ih >= g.h) {
-        std::fill(even, even + wp.wp, T(0));
+        for (int64_t rw = 0; rw < g.dw; ++rw) std::fill(out + rw * size, out + rw * size + wp.wp, T(0));
         continue;
       }
-      const T* xr = x + (c * g.h + ih) * g.w + off;
-      std::fill(row, row + t0, T(0));
-      auto gather = [&](auto dw) {
-        for (int64_t t = t0; t < t1; ++t) row[t] = xr[dw * t];
-      };
-      if (g.dw == 1) {  // the common dilations as constants, so that the loop vectorizes
-        gather(std::integral_constant<int64_t, 1>());
-      } else if (g.dw == 2) {
-        gather(std::integral_constant<int64_t, 2>());
-      } else {
-        gather(g.dw);
-      }
-      std::fill(row + t1, row + wp.wp, T(0));
-      for (int64_t j = 0; j < half; ++j) even[j] = row[2 * j], odd[j] = row[2 * j + 1];
+      const T* xr = x + (c * g.h + ih) * g.w - g.pw;  // row[u] is x's column u - pw
+      std::fill(row, row + u0, T(0));
+      std::copy(xr + u0, xr + u1, row + u0);
+      std::fill(row + u1, row + len, T(0));
+      with_dilation(g.dw, [&](auto dw) {
+        for (int64_t j = 0; j < half; ++j)
+          for (int64_t par = 0; par < 2; ++par)
+            for (int64_t rw = 0; rw < dw; ++rw) out[rw * size + par * half + j] = row[2 * dw * j + dw * par + rw];
+      });
     }
 }
 
-// v[xi][c][t0 + (ty - ty0) * tw + tx] = (B^T d B)[xi] of each tile of the padded rows.
+// v[xi][c][t0 + (ty - ty0) * rt + tx] = (B^T d B)[xi] of each tile of the padded rows (one
+// phase: t0 includes its segment).
 template <typename T>
 void transform_input(const WinoPlan& wp, const T* pad, int64_t ty0, int64_t ty1, T* v, int64_t ld, int64_t plane,
                      int64_t t0) {
@@ -164,7 +194,7 @@ void transform_input(const WinoPlan& wp, const T* pad, int64_t ty0, int64_t ty1,
   for (int64_t c = 0; c < wp.cg; ++c)
     for (int64_t ty = ty0; ty < ty1; ++ty) {
       const T* rows = pad + (c * prow + 2 * (ty - ty0)) * wp.wp;
-      T* out = v + c * ld + t0 + (ty - ty0) * wp.tw;
+      T* out = v + c * ld + t0 + (ty - ty0) * wp.rt;
       along<T>(wp.tw, [&](auto z, int64_t tx) {
         using U = decltype(z);
         U a[4][4];  // B^T d, column by column
@@ -187,73 +217,64 @@ void transform_input(const WinoPlan& wp, const T* pad, int64_t ty0, int64_t ty1,
     }
 }
 
-// The output row of phase ph's row a: y's planes are (oh, ow), the phase's columns rw + dw * f.
-template <typename T> T* phase_row(const ConvGeom& g, const Phase& ph, T* y, int64_t o, int64_t a) {
-  return y + (o * g.oh + g.dh * a + ph.rh) * g.ow + ph.rw;
-}
-
-// y's planes of one image's group, phase ph's output rows of tile rows [ty0, ty1) = A^T m A
-// (+ bias), m[xi][o][t0 + (ty - ty0) * tw + tx]. A tile row's outputs are computed in vectors
-// into split rows (tmp: 4 x tw, row 0 even and odd columns, row 1 even and odd), then
-// interleaved into y.
+// y's planes of one image's group, virtual image vi's output rows of tile rows [ty0, ty1) =
+// A^T m A (+ bias), m[xi][o][t0 + (ty - ty0) * rt + rw * tw + tx]. A tile row's outputs are
+// computed in vectors into split rows (tmp: per column phase, 4 x tw: row 0 even and odd
+// columns, row 1 even and odd), then interleaved into y.
 template <typename T>
-void transform_output(const ConvGeom& g, const WinoPlan& wp, const Phase& ph, const T* m, int64_t ld, int64_t plane,
+void transform_output(const ConvGeom& g, const WinoPlan& wp, const Virtual& vi, const T* m, int64_t ld, int64_t plane,
                       int64_t t0, int64_t ty0, int64_t ty1, const T* bias, T* y, T* tmp) {
-  const int64_t tw = wp.tw, pairs = ph.ow / 2, step = 2 * g.dw;
+  const int64_t tw = wp.tw, seg = 4 * tw;
   for (int64_t o = 0; o < wp.og; ++o) {
     const T b = bias ? bias[o] : T(0);
     for (int64_t ty = ty0; ty < ty1; ++ty) {
-      const T* in = m + o * ld + t0 + (ty - ty0) * tw;
-      along<T>(tw, [&](auto z, int64_t tx) {
-        using U = decltype(z);
-        const U vb(b);
-        U s[2][4];  // A^T m, column by column
-        for (int j = 0; j < 4; ++j) {
-          const U m0 = load(z, in + j * plane + tx), m1 = load(z, in + (4 + j) * plane + tx);
-          const U m2 = load(z, in + (8 + j) * plane + tx), m3 = load(z, in + (12 + j) * plane + tx);
-          s[0][j] = m0 + m1 + m2;
-          s[1][j] = m1 - m2 - m3;
-        }
-        for (int i = 0; i < 2; ++i) {
-          store(s[i][0] + s[i][1] + s[i][2] + vb, tmp + (2 * i) * tw + tx);
-          store(s[i][1] - s[i][2] - s[i][3] + vb, tmp + (2 * i + 1) * tw + tx);
-        }
-      });
-      for (int64_t i = 0; i < 2 && 2 * ty + i < ph.oh; ++i) {
-        T* __restrict yr = phase_row(g, ph, y, o, 2 * ty + i);
-        const T* __restrict even = tmp + 2 * i * tw;
-        const T* __restrict odd = even + tw;
-        if (g.dw == 1) {  // the common case, as one loop the compiler vectorizes
-          for (int64_t tx = 0; tx < pairs; ++tx) yr[2 * tx] = even[tx], yr[2 * tx + 1] = odd[tx];
-        } else {
-          for (int64_t tx = 0; tx < pairs; ++tx) yr[step * tx] = even[tx], yr[step * tx + g.dw] = odd[tx];
-        }
-        if (ph.ow % 2) yr[step * pairs] = even[pairs];  // the last tile's right column lies outside y
+      for (int64_t rw = 0; rw < g.dw; ++rw) {
+        const T* in = m + o * ld + t0 + (ty - ty0) * wp.rt + rw * tw;
+        T* split = tmp + rw * seg;
+        along<T>(tw, [&](auto z, int64_t tx) {
+          using U = decltype(z);
+          const U vb(b);
+          U s[2][4];  // A^T m, column by column
+          for (int j = 0; j < 4; ++j) {
+            const U m0 = load(z, in + j * plane + tx), m1 = load(z, in + (4 + j) * plane + tx);
+            const U m2 = load(z, in + (8 + j) * plane + tx), m3 = load(z, in + (12 + j) * plane + tx);
+            s[0][j] = m0 + m1 + m2;
+            s[1][j] = m1 - m2 - m3;
+          }
+          for (int i = 0; i < 2; ++i) {
+            store(s[i][0] + s[i][1] + s[i][2] + vb, split + (2 * i) * tw + tx);
+            store(s[i][1] - s[i][2] - s[i][3] + vb, split + (2 * i + 1) * tw + tx);
+          }
+        });
+      }
+      for (int64_t i = 0; i < 2 && 2 * ty + i < vi.oh; ++i) {
+        T* yr = y + (o * g.oh + g.dh * (2 * ty + i) + vi.rh) * g.ow;
+        with_dilation(g.dw, [&](auto dw) { shuffle_row<true>(yr, tmp + 2 * i * tw, g.ow, dw, tw, seg); });
       }
     }
   }
 }
 
 // Tile rows of the whole batch: th per virtual image.
-int64_t total_rows(const ConvGeom& g, const WinoPlan& wp) { return g.n * g.dh * g.dw * wp.th; }
+int64_t total_rows(const ConvGeom& g, const WinoPlan& wp) { return g.n * g.dh * wp.th; }
 
 WinoPlan plan(const ConvGeom& g, int64_t elem_size) {
   WinoPlan wp;
   wp.cg = g.c / g.groups, wp.og = g.o / g.groups;
   wp.th = (ceil_div(g.oh, g.dh) + 1) / 2, wp.tw = (ceil_div(g.ow, g.dw) + 1) / 2;
-  wp.wp = 2 * wp.tw + 2;
-  const int64_t row_bytes = 16 * std::max(wp.cg, wp.og) * wp.tw * elem_size;
-  wp.rows = std::clamp<int64_t>(std::max(kBlockBytes / row_bytes, (kMinTiles + wp.tw - 1) / wp.tw), 1,
+  wp.rt = g.dw * wp.tw, wp.wp = 2 * wp.tw + 2;
+  const int64_t row_bytes = 16 * std::max(wp.cg, wp.og) * wp.rt * elem_size;
+  wp.rows = std::clamp<int64_t>(std::max(kBlockBytes / row_bytes, (kMinTiles + wp.rt - 1) / wp.rt), 1,
                                 total_rows(g, wp));
   return wp;
 }
 
-// Calls fn(phase, ty0, ty1, first tile) for the tile rows [r0, r1) of a block (counted across
-// virtual images), virtual image by virtual image.
-template <typename Fn> void for_each_slice(const ConvGeom& g, const WinoPlan& wp, int64_t r0, int64_t r1, Fn&& fn) {
+// Calls fn(virtual image, ty0, ty1, first tile) for the tile rows [r0, r1) of a block (counted
+// across virtual images), virtual image by virtual image.
+template <typename Fn> void for_each_slice(const WinoPlan& wp, int64_t r0, int64_t r1, Fn&& fn) {
   for (int64_t r = r0; r < r1;) {
     const int64_t ty0 = r % wp.th, ty1 = std::min(wp.th, ty0 + (r1 - r));
-    fn(phase_of(g, r / wp.th), ty0, ty1, (r - r0) * wp.tw);
+    fn(r / wp.th, ty0, ty1, (r - r0) * wp.rt);
     r += ty1 - ty0;
   }
 }
@@ -263,9 +284,12 @@ template <typename Fn> void for_each_slice(const ConvGeom& g, const WinoPlan& wp
 template <typename T>
 void block_input(const ConvGeom& g, const WinoPlan& wp, const T* x, int64_t grp, int64_t r0, int64_t r1, T* pad,
                  T* row, T* v, int64_t ld, int64_t vplane) {
-  for_each_slice(g, wp, r0, r1, [&](const Phase& ph, int64_t ty0, int64_t ty1, int64_t t0) {
-    pad_rows(g, wp, ph, x + (ph.n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad, row);
-    transform_input(wp, pad, ty0, ty1, v, ld, vplane, t0);
+  for_each_slice(wp, r0, r1, [&](int64_t vi, int64_t ty0, int64_t ty1, int64_t t0) {
+    const Virtual im = virtual_of(g, vi);
+    pad_rows(g, wp, im, x + (im.n * g.c + grp * wp.cg) * g.h * g.w, ty0, ty1, pad, row);
+    const int64_t size = wp.cg * (2 * (ty1 - ty0) + 2) * wp.wp;
+    for (int64_t rw = 0; rw < g.dw; ++rw)
+      transform_input(wp, pad + rw * size, ty0, ty1, v, ld, vplane, t0 + rw * wp.tw);
   });
 }
 
@@ -276,66 +300,66 @@ template <typename T> void forward(const ConvGeom& g, const T* x, const T* w, co
   for (int64_t grp = 0; grp < g.groups; ++grp)
     transform_weights(w + grp * wp.og * wp.cg * 9, wp.og, wp.cg, u.p + grp * usize, tap.p);
   const int64_t rows = total_rows(g, wp), blocks = (rows + wp.rows - 1) / wp.rows;
-  const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
+  const int64_t ld_max = skewed<T>(wp.rows * wp.rt), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, blocks, blocks >= get_num_threads() ? 1 : blocks, [&](int64_t bb, int64_t be) {
-    ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
-    ConvScratch<T> tmp(4 * wp.tw);  // also pad_rows' row (wp = 2 * tw + 2 elements)
+    ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(g.dw * wp.cg * prow_max * wp.wp);
+    ConvScratch<T> tmp(4 * wp.rt);  // also pad_rows' row (dw * wp = dw * (2 * tw + 2) elements)
     for (int64_t blk = bb; blk < be; ++blk) {
-      const int64_t r0 = blk * wp.rows, r1 = std::min(rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
+      const int64_t r0 = blk * wp.rows, r1 = std::min(rows, r0 + wp.rows), tiles = (r1 - r0) * wp.rt;
       const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
       for (int64_t grp = 0; grp < g.groups; ++grp) {
         block_input(g, wp, x, grp, r0, r1, pad.p, tmp.p, v.p, ld, vplane);
         for (int64_t xi = 0; xi < 16; ++xi)
           gemm_t(false, false, wp.og, tiles, wp.cg, u.p + grp * usize + xi * wp.og * wp.cg, wp.cg, v.p + xi * vplane, ld,
                  T(0), m.p + xi * mplane, ld);
-        for_each_slice(g, wp, r0, r1, [&](const Phase& ph, int64_t ty0, int64_t ty1, int64_t t0) {
-          transform_output(g, wp, ph, m.p, ld, mplane, t0, ty0, ty1, bias ? bias + grp * wp.og : nullptr,
-                           y + (ph.n * g.o + grp * wp.og) * g.oh * g.ow, tmp.p);
+        for_each_slice(wp, r0, r1, [&](int64_t vi, int64_t ty0, int64_t ty1, int64_t t0) {
+          const Virtual im = virtual_of(g, vi);
+          transform_output(g, wp, im, m.p, ld, mplane, t0, ty0, ty1, bias ? bias + grp * wp.og : nullptr,
+                           y + (im.n * g.o + grp * wp.og) * g.oh * g.ow, tmp.p);
         });
       }
     }
   });
 }
 
-// m[xi][o][t0 + (ty - ty0) * tw + tx] = (A e A^T)[xi] for the 2x2 tiles e of phase ph of y's
-// planes (zero outside it): the adjoint of transform_output. A tile row of y is first split by
-// column parity into tmp (4 x tw, as in transform_output), then transformed in vectors.
+// m[xi][o][t0 + (ty - ty0) * rt + rw * tw + tx] = (A e A^T)[xi] for the 2x2 tiles e of
+// virtual image vi's phases of y's planes (zero outside them): the adjoint of transform_output.
+// A tile row of y is first split by column phase and parity into tmp (as in transform_output),
+// then transformed in vectors.
 template <typename T>
-void transform_output_grad(const ConvGeom& g, const WinoPlan& wp, const Phase& ph, const T* y, int64_t ty0,
+void transform_output_grad(const ConvGeom& g, const WinoPlan& wp, const Virtual& vi, const T* y, int64_t ty0,
                            int64_t ty1, T* m, int64_t ld, int64_t plane, int64_t t0, T* tmp) {
-  const int64_t tw = wp.tw, pairs = ph.ow / 2, step = 2 * g.dw;
+  const int64_t tw = wp.tw, seg = 4 * tw;
   for (int64_t o = 0; o < wp.og; ++o)
     for (int64_t ty = ty0; ty < ty1; ++ty) {
       for (int64_t i = 0; i < 2; ++i) {
-        T* __restrict even = tmp + 2 * i * tw;
-        T* __restrict odd = even + tw;
-        if (2 * ty + i >= ph.oh) {
-          std::fill(even, even + 2 * tw, T(0));
-          continue;
+        T* split = tmp + 2 * i * tw;
+        const bool inside = 2 * ty + i < vi.oh;
+        for (int64_t rw = 0; rw < g.dw; ++rw) {  // zeros where y's row does not reach (tiles past a phase's end)
+          const int64_t cols = inside ? ceil_div(g.ow - rw, g.dw) : 0;
+          std::fill(split + rw * seg + (cols + 1) / 2, split + rw * seg + tw, T(0));
+          std::fill(split + rw * seg + tw + cols / 2, split + rw * seg + 2 * tw, T(0));
         }
-        const T* __restrict yr = phase_row(g, ph, y, o, 2 * ty + i);
-        if (g.dw == 1) {  // as in transform_output
-          for (int64_t tx = 0; tx < pairs; ++tx) even[tx] = yr[2 * tx], odd[tx] = yr[2 * tx + 1];
-        } else {
-          for (int64_t tx = 0; tx < pairs; ++tx) even[tx] = yr[step * tx], odd[tx] = yr[step * tx + g.dw];
-        }
-        std::fill(even + pairs, even + tw, T(0));  // tiles past the phase's end: zeros
-        std::fill(odd + pairs, odd + tw, T(0));
-        if (ph.ow % 2) even[pairs] = yr[step * pairs];
+        if (!inside) continue;
+        T* yr = const_cast<T*>(y) + (o * g.oh + g.dh * (2 * ty + i) + vi.rh) * g.ow;  // read only
+        with_dilation(g.dw, [&](auto dw) { shuffle_row<false>(yr, split, g.ow, dw, tw, seg); });
       }
-      T* out = m + o * ld + t0 + (ty - ty0) * tw;
-      along<T>(tw, [&](auto z, int64_t tx) {
-        using U = decltype(z);
-        const U e00 = load(z, tmp + tx), e01 = load(z, tmp + tw + tx);
-        const U e10 = load(z, tmp + 2 * tw + tx), e11 = load(z, tmp + 3 * tw + tx);
-        const U t[4][2] = {{e00, e01}, {e00 + e10, e01 + e11}, {e00 - e10, e01 - e11}, {U(T(0)) - e10, U(T(0)) - e11}};
-        for (int k = 0; k < 4; ++k) {
-          store(t[k][0], out + (k * 4 + 0) * plane + tx);
-          store(t[k][0] + t[k][1], out + (k * 4 + 1) * plane + tx);
-          store(t[k][0] - t[k][1], out + (k * 4 + 2) * plane + tx);
-          store(U(T(0)) - t[k][1], out + (k * 4 + 3) * plane + tx);
-        }
-      });
+      for (int64_t rw = 0; rw < g.dw; ++rw) {
+        const T* split = tmp + rw * seg;
+        T* out = m + o * ld + t0 + (ty - ty0) * wp.rt + rw * tw;
+        along<T>(tw, [&](auto z, int64_t tx) {
+          using U = decltype(z);
+          const U e00 = load(z, split + tx), e01 = load(z, split + tw + tx);
+          const U e10 = load(z, split + 2 * tw + tx), e11 = load(z, split + 3 * tw + tx);
+          const U t[4][2] = {{e00, e01}, {e00 + e10, e01 + e11}, {e00 - e10, e01 - e11}, {U(T(0)) - e10, U(T(0)) - e11}};
+          for (int k = 0; k < 4; ++k) {
+            store(t[k][0], out + (k * 4 + 0) * plane + tx);
+            store(t[k][0] + t[k][1], out + (k * 4 + 1) * plane + tx);
+            store(t[k][0] - t[k][1], out + (k * 4 + 2) * plane + tx);
+            store(U(T(0)) - t[k][1], out + (k * 4 + 3) * plane + tx);
+          }
+        });
+      }
     }
 }
 
@@ -376,20 +400,21 @@ template <typename T> void weight(const ConvGeom& g, const T* x, const T* y, T* 
   const int64_t rows = total_rows(g, wp), blocks = (rows + wp.rows - 1) / wp.rows;
   const int64_t chunks = blocks >= get_num_threads() ? get_num_threads() : 1;
   ConvScratch<T> u(chunks * usize * g.groups);
-  const int64_t ld_max = skewed<T>(wp.rows * wp.tw), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
+  const int64_t ld_max = skewed<T>(wp.rows * wp.rt), prow_max = 2 * std::min(wp.rows, wp.th) + 2;
   core::parallel_for(0, chunks, 1, [&](int64_t cb, int64_t ce) {
-    ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(wp.cg * prow_max * wp.wp);
-    ConvScratch<T> tmp(4 * wp.tw);  // also pad_rows' row (wp = 2 * tw + 2 elements)
+    ConvScratch<T> v(16 * skewed<T>(wp.cg * ld_max)), m(16 * skewed<T>(wp.og * ld_max)), pad(g.dw * wp.cg * prow_max * wp.wp);
+    ConvScratch<T> tmp(4 * wp.rt);  // also pad_rows' row (dw * wp = dw * (2 * tw + 2) elements)
     for (int64_t ch = cb; ch < ce; ++ch) {
       T* uc = u.p + ch * usize * g.groups;
       std::fill(uc, uc + usize * g.groups, T(0));
       for (int64_t blk = blocks * ch / chunks; blk < blocks * (ch + 1) / chunks; ++blk) {
-        const int64_t r0 = blk * wp.rows, r1 = std::min(rows, r0 + wp.rows), tiles = (r1 - r0) * wp.tw;
+        const int64_t r0 = blk * wp.rows, r1 = std::min(rows, r0 + wp.rows), tiles = (r1 - r0) * wp.rt;
         const int64_t ld = skewed<T>(tiles), vplane = skewed<T>(wp.cg * ld), mplane = skewed<T>(wp.og * ld);
         for (int64_t grp = 0; grp < g.groups; ++grp) {
           block_input(g, wp, x, grp, r0, r1, pad.p, tmp.p, v.p, ld, vplane);
-          for_each_slice(g, wp, r0, r1, [&](const Phase& ph, int64_t ty0, int64_t ty1, int64_t t0) {
-            transform_output_grad(g, wp, ph, y + (ph.n * g.o + grp * wp.og) * g.oh * g.ow, ty0, ty1, m.p, ld, mplane,
+          for_each_slice(wp, r0, r1, [&](int64_t vi, int64_t ty0, int64_t ty1, int64_t t0) {
+            const Virtual im = virtual_of(g, vi);
+            transform_output_grad(g, wp, im, y + (im.n * g.o + grp * wp.og) * g.oh * g.ow, ty0, ty1, m.p, ld, mplane,
                                   t0, tmp.p);
           });
           for (int64_t xi = 0; xi < 16; ++xi)
