@@ -222,6 +222,12 @@ def _np_conv2d_and_grads(x, w, b, g, stride, padding, dilation, groups):
     ((2, 3, 7, 5), (3, 1, 3, 3), dict(padding=1)),
     ((1, 2, 6, 30), (2, 1, 4, 2), dict(padding=1)),
     ((3, 2, 34, 64), (2, 1, 3, 3), dict(padding=0)),
+    # Rows shorter than a vector: the plane as one flat correlation (Note [Flat small planes]).
+    ((3, 5, 4, 4), (5, 1, 3, 3), dict(padding=1)),
+    ((2, 3, 4, 4), (3, 1, 5, 5), dict(padding=2)),
+    ((2, 3, 9, 9), (3, 1, 3, 3), dict(stride=2, padding=1)),
+    ((2, 3, 8, 8), (3, 1, 3, 3), dict(padding=2, dilation=2)),
+    ((2, 2, 2, 2), (2, 1, 3, 3), dict(padding=1)),
 ]])
 def test_fast_paths_match_numpy(xshape, wshape, kw):
     stride, padding, dilation, groups = (kw.get(k, d) for k, d in (("stride", 1), ("padding", 0), ("dilation", 1),

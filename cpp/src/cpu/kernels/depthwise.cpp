@@ -202,9 +202,46 @@ void corr_plane(const T* buf, const Corr<T>& c, T* out, int64_t oh, int64_t ow, 
   for (; p < oh; ++p) corr_rows<KH, KW, 1, SHARED>(buf, c, out, p, ow, accumulate, init);
 }
 
+// Note [Flat small planes]
+// Output rows shorter than a vector leave corr_rows only its element-by-element end (a 4x4
+// plane: 144 scalar multiply-adds, most of MobileNet's last blocks). Indexed flat, f = p *
+// row_step + q, output (p, q) of tap (i, j) reads buf[f + i * dh * pitch + coff[j]] whatever
+// the row: the plane is one correlation over (oh - 1) * row_step + ow contiguous positions,
+// in whole vectors (the last one overlapping), whose q >= ow positions are computed and dropped.
+constexpr int64_t kFlatMax = 256;
+
+/// Whether plane (oh x ow) of correlation c takes corr_flat.
+template <typename T> bool flat_plane(const Corr<T>& c, int64_t oh, int64_t ow) {
+  const int64_t len = (oh - 1) * c.row_step + ow;
+  return ow < Vec<T>::size && !c.stream && len >= Vec<T>::size && len <= kFlatMax;
+}
+
+template <int KH, int KW, typename T>
+void corr_flat(const T* buf, const Corr<T>& c, T* out, int64_t oh, int64_t ow, bool accumulate, T init) {
+  using V = Vec<T>;
+  constexpr int64_t L = V::size;
+  const int64_t kh = KH ? KH : c.kh, kw = KW ? KW : c.kw, len = (oh - 1) * c.row_step + ow;
+  T flat[kFlatMax];
+  for (int64_t f = 0; f < len; f += L) {
+    const int64_t f0 = std::min(f, len - L);
+    V a(accumulate ? T(0) : init);
+    for (int64_t i = 0; i < kh; ++i)
+      for (int64_t j = 0; j < kw; ++j)
+        a = vfmadd(V(c.wt[i * kw + j]), V::loadu(buf + f0 + i * c.dh * c.pitch + c.coff[j]), a);
+    a.storeu(flat + f0);
+  }
+  for (int64_t p = 0; p < oh; ++p)
+    for (int64_t q = 0; q < ow; ++q) out[p * ow + q] = accumulate ? out[p * ow + q] + flat[p * c.row_step + q]
+                                                                  : flat[p * c.row_step + q];
+}
+
 /// corr_plane with the kernel size fixed at compile time for the common 3x3 and 5x5.
 template <typename T>
 void correlate(const T* buf, const Corr<T>& c, T* out, int64_t oh, int64_t ow, bool accumulate, T init) {
+  if (flat_plane(c, oh, ow)) {
+    if (c.kh == 3 && c.kw == 3) return corr_flat<3, 3>(buf, c, out, oh, ow, accumulate, init);
+    return corr_flat<0, 0>(buf, c, out, oh, ow, accumulate, init);
+  }
   const bool shared = rows_shared(c);
   if (c.kh == 3 && c.kw == 3)
     return shared ? corr_plane<3, 3, true>(buf, c, out, oh, ow, accumulate, init)
