@@ -4,7 +4,9 @@
 namespace nd::py_bind {
 
 static void register_errors(py::module_& m) {
-  py::register_exception_translator([](std::exception_ptr p) {
+  // Module-local: pybind11 modules built with the same internals version (PyTorch's, say) share the
+  // global translator list, and ours must neither see their exceptions nor depend on their translators.
+  py::register_local_exception_translator([](std::exception_ptr p) {
     try {
       if (p) std::rethrow_exception(p);
     } catch (const IndexError& e) {
