@@ -620,7 +620,7 @@ Tensor clamp(const Tensor& x, const std::optional<Tensor>& min, const std::optio
     const Tensor lo = min ? *min : Tensor(), hi = max ? *max : Tensor();
     const Shape sx = x.shape();
     record("ClampBackward1", inputs, {out}, [x, lo, hi, sx](const TensorList& g) {
-      Tensor inside = ones(g[0].shape(), DType::Bool);
+      Tensor inside = ones(g[0].shape(), TensorOptions(DType::Bool).with_device(g[0].device()));
       TensorList r(3);
       const Tensor z = zeros_like(g[0]);
       if (lo.defined()) { inside = logical_and(inside, ge(x, lo)); r[1] = sum_to(where(lt(x, lo), g[0], z), lo.shape()); }

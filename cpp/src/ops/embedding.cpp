@@ -211,7 +211,7 @@ Tensor embedding_bag(const Tensor& weight, const Tensor& input, const Tensor& of
   } else {
     ND_CHECK(offsets.defined() && offsets.dim() == 1, ValueError, "[", op,
              "] a 1-d input needs 1-d offsets (the start of each bag)");
-    const Tensor off = contiguous(to_dtype(offsets, DType::Int64));
+    const Tensor off = contiguous(to_dtype(to_device(offsets, Device{}), DType::Int64));  // host bookkeeping
     const int64_t* o = off.data<int64_t>();
     const int64_t no = off.numel();
     B = include_last_offset ? no - 1 : no;

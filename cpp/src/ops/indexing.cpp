@@ -344,7 +344,8 @@ Tensor restride(const Tensor& t, const Tensor& index, int64_t d, bool zero_dim) 
 // Writes src (already in self's dtype) into self at the checked positions.
 void scatter_into(Tensor& self, const DimIndex& di, const Tensor& src, bool accumulate, const char* op) {
   if (di.index.numel() == 0) return;
-  const Tensor s = src.dim() == 0 ? expand(src, di.index.shape()) : restride(src, di.index, di.d, false);
+  const Tensor s = src.dim() == 0 ? expand(ops::scalar_to_device(src, self.device()), di.index.shape())
+                                  : restride(src, di.index, di.d, false);
   const Tensor target = restride(self, di.index, di.d, true);
   const int64_t stride = self.dim() > 0 ? self.strides()[size_t(di.d)] : 0;  // self's, not the input's
   ops::launch(cpu::scatter_dim_stub, ops::make_iter(target, {s, di.index}, op),

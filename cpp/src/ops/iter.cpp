@@ -73,7 +73,10 @@ Device common_device(const char* op, std::initializer_list<const Tensor*> tensor
 
 Tensor scalar_to_device(const Tensor& t, Device device) {
   if (t.dim() != 0 || t.device() == device || t.device().type != DeviceType::CPU) return t;
-  return to_device(t, device);
+  Tensor moved = to_device(t, device);
+  // A Python number keeps its lowest promotion priority on the device: 1.5 + int_tensor stays float32.
+  moved.impl()->is_wrapped_number = t.impl()->is_wrapped_number;
+  return moved;
 }
 
 }  // namespace nd::ops

@@ -24,7 +24,7 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
              ") cannot be concatenated");
     if (!ref && !skipped(tensors[i])) ref = &tensors[i];
   }
-  if (!ref) return empty({0}, dtype);
+  if (!ref) return empty({0}, TensorOptions(dtype).with_device(tensors[0].device()));
   const int64_t d = core::wrap_dim(dim, ref->dim(), "cat");
   Shape shape = ref->shape();
   shape[size_t(d)] = 0;

@@ -27,7 +27,8 @@ void Adagrad::on_group_added(size_t group) {
   for (const Tensor& p : group_params(group)) {
     ParamState& st = mutable_state(p);
     st[kStep] = zeros({}, TensorOptions(DType::Float32));
-    st["sum"] = full(p.shape(), options_[group].initial_accumulator_value, TensorOptions(p.dtype()));
+    st["sum"] = full(p.shape(), options_[group].initial_accumulator_value,
+                     TensorOptions(p.dtype()).with_device(p.device()));
   }
 }
 

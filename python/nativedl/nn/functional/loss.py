@@ -354,7 +354,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=
         h = _C.square(h)
     if weight is not None:
         h = h * weight[t].unsqueeze(1)
-    not_y = arange(num_classes).unsqueeze(0) != t.unsqueeze(1)
+    not_y = arange(num_classes, device=x.device).unsqueeze(0) != t.unsqueeze(1)
     loss = (h * not_y.to(x.dtype)).sum(1) / num_classes
     if unbatched:
         loss = loss.squeeze(0)
