@@ -491,7 +491,9 @@ def test_interpolate_matches_the_cpu(cuda, kw):
     for dtype in (np.float32, np.float64):
         x, xc = _cpu_and_cuda(cuda, rng.standard_normal((2, 3, 5, 6)).astype(dtype))
         y, yc = F.interpolate(x, **kw), F.interpolate(xc, **kw)
-        np.testing.assert_array_equal(yc.detach().cpu().numpy(), y.detach().numpy())
+        # Equal up to rounding: nvcc contracts a*b+c into one FMA where the CPU build rounds twice.
+        ulps = 1e-13 if dtype == np.float64 else 1e-6
+        np.testing.assert_allclose(yc.detach().cpu().numpy(), y.detach().numpy(), rtol=ulps, atol=ulps)
         g = rng.standard_normal(tuple(y.shape)).astype(dtype)
         (y * nd.from_numpy(g)).sum().backward()
         (yc * nd.from_numpy(g).to(cuda)).sum().backward()
@@ -552,7 +554,7 @@ def test_fused_optimizer_steps_match_the_cpu(cuda, opt_class, kw):
     p_np, grads = rng.standard_normal((50, 7)), [rng.standard_normal((50, 7)) for _ in range(8)]
     res = []
     for device in ("cpu", cuda):
-        p = nd.from_numpy(p_np).to(device).requires_grad_(True)
+        p = nd.from_numpy(p_np.copy()).to(device).requires_grad_(True)  # the CPU run updates it in place
         opt = opt_class([p], **kw)
         for g in grads:  # 8 steps: RAdam passes its rectification threshold
             p.grad = nd.from_numpy(g).to(device)

@@ -2,6 +2,7 @@
 same options, parameters and buffers have PyTorch's names, shapes and initial values, state_dict survives
 nativedl.save/load, train/eval switching, the module-only behaviour (padding modes, output_size, running
 statistics, DropConnect, fuse_conv_bn) and bad inputs. Loss layers are in test_loss_modules.py."""
+import inspect
 import math
 
 import numpy as np
@@ -827,6 +828,8 @@ def test_repr_matches_pytorch_format(build, expected):
 @pytest.mark.parametrize("build,expected", REPRS, ids=[r[1].split("(")[0] + str(i) for i, r in enumerate(REPRS)])
 def test_repr_equals_torch(build, expected):
     torch = pytest.importorskip("torch")
+    if "Norm" in expected and "bias=" in expected and "bias" not in inspect.signature(torch.nn.GroupNorm).parameters:
+        pytest.skip(f"torch {torch.__version__}'s norm layers predate their bias= argument, whose repr nativedl follows")
     assert repr(build(nn)) == repr(build(torch.nn))
 
 
