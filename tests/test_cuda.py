@@ -400,6 +400,10 @@ def test_dropout_masks_come_from_the_seed(cuda):
     ((3, 6, 11, 10), (6, 3, 3, 2), dict(stride=(2, 3), padding=(1, 0), dilation=(2, 1), groups=2)),
     ((2, 5, 7, 7), (10, 1, 3, 3), dict(stride=2, padding=1, groups=5)),  # depthwise, multiplier 2
     ((1, 70, 5, 6), (65, 70, 1, 1), dict()),  # more than one tile of channels and positions
+    # Weight gradients over K = N*OH*OW of 3200 and 1296 positions in one or two output tiles:
+    # split over K (Note [Split-K]), the partial sums added in a second pass.
+    ((8, 3, 20, 20), (5, 3, 3, 3), dict(padding=1)),
+    ((4, 4, 18, 18), (4, 2, 3, 3), dict(padding=1, groups=2)),
 ])
 def test_conv2d_forward_and_backward_match_the_cpu(cuda, case):
     xs, ws, kw = case
@@ -589,6 +593,16 @@ def test_device_properties(cuda):
     assert p.name == nd.cuda.get_device_name() and len(p.name) > 0
     assert nd.cuda.get_device_capability(0) == (p.major, p.minor) and p.major >= 5
     assert p.multi_processor_count > 0 and p.total_memory > 1 << 30 and p.name in repr(p)
+
+
+@pytest.mark.parametrize("dtype,tol", [(np.float64, 1e-12), (np.float32, 1e-5)])
+def test_split_k_matmul_matches_the_cpu(cuda, dtype, tol):
+    # One 8 x 6 output tile over K = 5000: split into slices of K (Note [Split-K]); batched too.
+    rng = np.random.default_rng(23)
+    for a_shape, b_shape in (((8, 5000), (5000, 6)), ((3, 8, 5000), (3, 5000, 6))):
+        a, b = rng.standard_normal(a_shape).astype(dtype), rng.standard_normal(b_shape).astype(dtype)
+        got = (nd.from_numpy(a).to(cuda) @ nd.from_numpy(b).to(cuda)).cpu().numpy()
+        np.testing.assert_allclose(got, a @ b, rtol=tol, atol=tol * 100)
 
 
 def test_matmul_tf32_when_allowed(cuda, restore_tf32):

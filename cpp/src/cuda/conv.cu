@@ -22,8 +22,38 @@ __device__ __forceinline__ int64_t tap(int64_t p, int64_t i, int64_t s, int64_t 
   return p * s - pad + i * d;
 }
 
+// The mixed-radix digits (v / (b a), v / a % b, v % a) of a row or column index. Every staged
+// operand element needs two such splits; in 32 bits (any index below 2^31, so every realistic
+// conv) they are two hardware-assisted divisions instead of four long 64-bit sequences.
+struct Digits {
+  int64_t hi, mid, lo;
+};
+__device__ __forceinline__ Digits digits(int64_t v, int64_t b, int64_t a) {
+  if (v <= INT32_MAX) {
+    const uint32_t u = uint32_t(v), q = u / uint32_t(a);
+    return {int64_t(q / uint32_t(b)), int64_t(q % uint32_t(b)), int64_t(u - q * uint32_t(a))};
+  }
+  const int64_t q = v / a;
+  return {q / b, q % b, v - q * a};
+}
+// (v / a, v % a), the same way.
+__device__ __forceinline__ Digits split(int64_t v, int64_t a) {
+  if (v <= INT32_MAX) {
+    const uint32_t u = uint32_t(v), q = u / uint32_t(a);
+    return {0, int64_t(q), int64_t(u - q * uint32_t(a))};
+  }
+  return {0, v / a, v % a};
+}
+
+// Per-group sizes, computed once on the host.
+struct GroupDims {
+  int64_t cg, og, khw;
+  explicit GroupDims(const ConvGeom& g) : cg(g.c / g.groups), og(g.o / g.groups), khw(g.kh * g.kw) {}
+};
+
 template <typename T> struct ForwardMap {
   ConvGeom g;
+  GroupDims d;
   const T* x;
   const T* w;
   const T* bias;
@@ -32,58 +62,54 @@ template <typename T> struct ForwardMap {
   __device__ bool a_k_fast() const { return false; }
   __device__ bool b_k_fast() const { return true; }
   __device__ T a(int64_t grp, int64_t m, int64_t k) const {  // x at (n, p, q) tap (ci, i, j)
-    const int64_t cg = g.c / g.groups;
-    const int64_t q = m % g.ow, p = (m / g.ow) % g.oh, n = m / (g.ow * g.oh);
-    const int64_t j = k % g.kw, i = (k / g.kw) % g.kh, ci = k / (g.kw * g.kh);
-    const int64_t hh = tap(p, i, g.sh, g.ph, g.dh), ww = tap(q, j, g.sw, g.pw, g.dw);
+    const Digits npq = digits(m, g.oh, g.ow), cij = digits(k, g.kh, g.kw);
+    const int64_t hh = tap(npq.mid, cij.mid, g.sh, g.ph, g.dh), ww = tap(npq.lo, cij.lo, g.sw, g.pw, g.dw);
     if (hh < 0 || hh >= g.h || ww < 0 || ww >= g.w) return T(0);
-    return x[((n * g.c + grp * cg + ci) * g.h + hh) * g.w + ww];
+    return x[((npq.hi * g.c + grp * d.cg + cij.hi) * g.h + hh) * g.w + ww];
   }
   __device__ T b(int64_t grp, int64_t k, int64_t o) const {  // w[o, ci, i, j]
-    const int64_t og = g.o / g.groups, K = (g.c / g.groups) * g.kh * g.kw;
-    return w[(grp * og + o) * K + k];
+    return w[(grp * d.og + o) * (d.cg * d.khw) + k];
   }
   __device__ void store(int64_t grp, int64_t m, int64_t o, T v) const {
-    const int64_t og = g.o / g.groups, oc = grp * og + o;
-    const int64_t pq = m % (g.oh * g.ow), n = m / (g.oh * g.ow);
-    y[(n * g.o + oc) * g.oh * g.ow + pq] = bias ? v + bias[oc] : v;
+    const int64_t oc = grp * d.og + o;
+    const Digits npq = split(m, g.oh * g.ow);
+    y[(npq.mid * g.o + oc) * g.oh * g.ow + npq.lo] = bias ? v + bias[oc] : v;
   }
 };
 
 template <typename T> struct TransposeMap {
   ConvGeom g;
+  GroupDims d;
   const T* y;
   const T* w;
   const T* bias;
   T* x;
   // Neighbouring m are neighbouring input columns; w runs along k's (kh, kw) unless 1x1.
   __device__ bool a_k_fast() const { return false; }
-  __device__ bool b_k_fast() const { return g.kh * g.kw > 1; }
+  __device__ bool b_k_fast() const { return d.khw > 1; }
   // y at the (p, q) whose tap (i, j) lands on (hh, ww), or zero when none does.
   __device__ T a(int64_t grp, int64_t m, int64_t k) const {
-    const int64_t og = g.o / g.groups;
-    const int64_t ww = m % g.w, hh = (m / g.w) % g.h, n = m / (g.w * g.h);
-    const int64_t j = k % g.kw, i = (k / g.kw) % g.kh, o = k / (g.kw * g.kh);
-    const int64_t ph = hh + g.ph - i * g.dh, pw = ww + g.pw - j * g.dw;
-    if (ph < 0 || pw < 0 || ph % g.sh != 0 || pw % g.sw != 0) return T(0);
-    const int64_t p = ph / g.sh, q = pw / g.sw;
-    if (p >= g.oh || q >= g.ow) return T(0);
-    return y[((n * g.o + grp * og + o) * g.oh + p) * g.ow + q];
+    const Digits nhw = digits(m, g.h, g.w), oij = digits(k, g.kh, g.kw);
+    const int64_t ph = nhw.mid + g.ph - oij.mid * g.dh, pw = nhw.lo + g.pw - oij.lo * g.dw;
+    if (ph < 0 || pw < 0) return T(0);
+    const Digits p = split(ph, g.sh), q = split(pw, g.sw);
+    if (p.lo != 0 || q.lo != 0 || p.mid >= g.oh || q.mid >= g.ow) return T(0);
+    return y[((nhw.hi * g.o + grp * d.og + oij.hi) * g.oh + p.mid) * g.ow + q.mid];
   }
   __device__ T b(int64_t grp, int64_t k, int64_t ci) const {  // w[o, ci, i, j]
-    const int64_t og = g.o / g.groups, cg = g.c / g.groups, khw = g.kh * g.kw;
-    const int64_t ij = k % khw, o = k / khw;
-    return w[((grp * og + o) * cg + ci) * khw + ij];
+    const Digits oij = split(k, d.khw);
+    return w[((grp * d.og + oij.mid) * d.cg + ci) * d.khw + oij.lo];
   }
   __device__ void store(int64_t grp, int64_t m, int64_t ci, T v) const {
-    const int64_t cg = g.c / g.groups, c = grp * cg + ci;
-    const int64_t hw = m % (g.h * g.w), n = m / (g.h * g.w);
-    x[(n * g.c + c) * g.h * g.w + hw] = bias ? v + bias[c] : v;
+    const int64_t c = grp * d.cg + ci;
+    const Digits nhw = split(m, g.h * g.w);
+    x[(nhw.mid * g.c + c) * g.h * g.w + nhw.lo] = bias ? v + bias[c] : v;
   }
 };
 
 template <typename T> struct WeightMap {
   ConvGeom g;
+  GroupDims d;
   const T* x;
   const T* y;
   T* w;
@@ -91,21 +117,18 @@ template <typename T> struct WeightMap {
   __device__ bool a_k_fast() const { return true; }
   __device__ bool b_k_fast() const { return true; }
   __device__ T a(int64_t grp, int64_t o, int64_t k) const {  // y[n, o, p, q], k = (n, p, q)
-    const int64_t og = g.o / g.groups, ohw = g.oh * g.ow;
-    const int64_t pq = k % ohw, n = k / ohw;
-    return y[(n * g.o + grp * og + o) * ohw + pq];
+    const int64_t ohw = g.oh * g.ow;
+    const Digits npq = split(k, ohw);
+    return y[(npq.mid * g.o + grp * d.og + o) * ohw + npq.lo];
   }
   __device__ T b(int64_t grp, int64_t k, int64_t col) const {  // x at (n, p, q) tap col = (ci, i, j)
-    const int64_t cg = g.c / g.groups;
-    const int64_t q = k % g.ow, p = (k / g.ow) % g.oh, n = k / (g.ow * g.oh);
-    const int64_t j = col % g.kw, i = (col / g.kw) % g.kh, ci = col / (g.kw * g.kh);
-    const int64_t hh = tap(p, i, g.sh, g.ph, g.dh), ww = tap(q, j, g.sw, g.pw, g.dw);
+    const Digits npq = digits(k, g.oh, g.ow), cij = digits(col, g.kh, g.kw);
+    const int64_t hh = tap(npq.mid, cij.mid, g.sh, g.ph, g.dh), ww = tap(npq.lo, cij.lo, g.sw, g.pw, g.dw);
     if (hh < 0 || hh >= g.h || ww < 0 || ww >= g.w) return T(0);
-    return x[((n * g.c + grp * cg + ci) * g.h + hh) * g.w + ww];
+    return x[((npq.hi * g.c + grp * d.cg + cij.hi) * g.h + hh) * g.w + ww];
   }
   __device__ void store(int64_t grp, int64_t o, int64_t col, T v) const {
-    const int64_t og = g.o / g.groups, K = (g.c / g.groups) * g.kh * g.kw;
-    w[(grp * og + o) * K + col] = v;
+    w[(grp * d.og + o) * (d.cg * d.khw) + col] = v;
   }
 };
 
@@ -117,19 +140,19 @@ template <typename T, typename Map> void run(const Map& map, int64_t groups, int
 }
 
 template <typename T> void forward_typed(const ConvGeom& g, const void* x, const void* w, const void* bias, void* y) {
-  const ForwardMap<T> map{g, static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias),
+  const ForwardMap<T> map{g, GroupDims(g), static_cast<const T*>(x), static_cast<const T*>(w), static_cast<const T*>(bias),
                           static_cast<T*>(y)};
   run<T>(map, g.groups, g.n * g.oh * g.ow, g.o / g.groups, (g.c / g.groups) * g.kh * g.kw);
 }
 
 template <typename T> void transpose_typed(const ConvGeom& g, const void* y, const void* w, const void* bias, void* x) {
-  const TransposeMap<T> map{g, static_cast<const T*>(y), static_cast<const T*>(w), static_cast<const T*>(bias),
+  const TransposeMap<T> map{g, GroupDims(g), static_cast<const T*>(y), static_cast<const T*>(w), static_cast<const T*>(bias),
                             static_cast<T*>(x)};
   run<T>(map, g.groups, g.n * g.h * g.w, g.c / g.groups, (g.o / g.groups) * g.kh * g.kw);
 }
 
 template <typename T> void weight_typed(const ConvGeom& g, const void* x, const void* y, void* w) {
-  const WeightMap<T> map{g, static_cast<const T*>(x), static_cast<const T*>(y), static_cast<T*>(w)};
+  const WeightMap<T> map{g, GroupDims(g), static_cast<const T*>(x), static_cast<const T*>(y), static_cast<T*>(w)};
   run<T>(map, g.groups, g.o / g.groups, (g.c / g.groups) * g.kh * g.kw, g.n * g.oh * g.ow);
 }
 

@@ -18,6 +18,20 @@ bool tf32_supported() {
   return major >= 8;
 }
 
+int sm_count() {
+  int device = 0, sms = 0;
+  ND_CUDA_CHECK(cudaGetDevice(&device));
+  ND_CUDA_CHECK(cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, device));
+  return sms;
+}
+
+Workspace::Workspace(size_t nbytes) {
+  ND_CUDA_CHECK(cudaGetDevice(&device_));
+  p_ = cuda::alloc(nbytes, device_, &capacity_);
+}
+
+Workspace::~Workspace() { cuda::free(p_, capacity_, device_); }
+
 }  // namespace tiled
 
 namespace {

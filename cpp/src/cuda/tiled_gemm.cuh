@@ -20,6 +20,11 @@
 //    The shared rows are 72 wide: fragment loads read (k = t or t + 4, m = g) with lane
 //    l = 4 g + t, and a stride of 8 mod 32 banks puts the 32 lanes in 32 banks.
 //
+// Split K (Note [Split-K]): a product with few output tiles over a long K (a conv's weight
+// gradient: 64 x 576 over N*H*W = 100k positions makes 9 tiles for 132 SMs) runs as S products
+// over slices of K, each storing its partial tile into a workspace [Z][S][M][N]; one more
+// kernel sums the S partials of each element in a fixed order (deterministic) and stores them.
+//
 // A Map gives the operands and takes the results:
 //   T a(z, m, k), T b(z, k, n): elements (any layout; called only inside the matrices),
 //   void store(z, m, n, T v): the result (called only inside C),
@@ -174,16 +179,59 @@ __global__ void __launch_bounds__(kThreads) tiled_gemm(const Map map, int64_t Z,
 
 /// Whether the current device has TF32 tensor cores (compute capability 8.0 or later).
 bool tf32_supported();
+/// The current device's multiprocessor count.
+int sm_count();
+/// Device scratch from the caching allocator for the split-K partials, returned on destruction
+/// (reused only by work queued behind the kernels that use it).
+class Workspace {
+ public:
+  explicit Workspace(size_t nbytes);
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  void* data() const { return p_; }
+ private:
+  void* p_ = nullptr;
+  size_t capacity_ = 0;
+  int device_ = 0;
+};
 
 inline unsigned tiles(int64_t n, int64_t per, int64_t cap) {
   const int64_t b = (n + per - 1) / per;
   return unsigned(b < 1 ? 1 : b > cap ? cap : b);
 }
 
-/// Launches the tiled product of `map` on the current device: the TF32 tensor-core policy when
-/// `tf32` is asked for, T is float and the device has it; the FMA policy otherwise.
-template <typename T, typename Map> void launch(const Map& map, int64_t Z, int64_t M, int64_t N, int64_t K, bool tf32) {
-  if (Z == 0 || M == 0 || N == 0) return;
+// Problem z * S + s of the split product: slice s (Ks deep) of problem z's K; results go to the
+// workspace.
+template <typename T, typename Map> struct SplitMap {
+  Map map;
+  int64_t S, Ks, K, M, N;
+  T* ws;
+  __device__ bool a_k_fast() const { return map.a_k_fast(); }
+  __device__ bool b_k_fast() const { return map.b_k_fast(); }
+  __device__ T a(int64_t zs, int64_t m, int64_t k) const {
+    const int64_t kk = zs % S * Ks + k;
+    return kk < K ? map.a(zs / S, m, kk) : T(0);
+  }
+  __device__ T b(int64_t zs, int64_t k, int64_t n) const {
+    const int64_t kk = zs % S * Ks + k;
+    return kk < K ? map.b(zs / S, kk, n) : T(0);
+  }
+  __device__ void store(int64_t zs, int64_t m, int64_t n, T v) const { ws[(zs * M + m) * N + n] = v; }
+};
+
+template <typename T, typename Map>
+__global__ void sum_splits(const Map map, const T* ws, int64_t Z, int64_t S, int64_t M, int64_t N) {
+  const int64_t total = Z * M * N;
+  for (int64_t e = int64_t(blockIdx.x) * blockDim.x + threadIdx.x; e < total; e += int64_t(blockDim.x) * gridDim.x) {
+    const int64_t n = e % N, m = e / N % M, z = e / (M * N);
+    T acc = T(0);
+    for (int64_t s = 0; s < S; ++s) acc += ws[((z * S + s) * M + m) * N + n];
+    map.store(z, m, n, acc);
+  }
+}
+
+template <typename T, typename Map> void launch_tiles(const Map& map, int64_t Z, int64_t M, int64_t N, int64_t K, bool tf32) {
   const dim3 grid(tiles(M, kTile, 2147483647), tiles(N, kTile, 65535), tiles(Z, 1, 65535));
   if constexpr (std::is_same_v<T, float>) {
     if (tf32 && tf32_supported()) {
@@ -194,6 +242,32 @@ template <typename T, typename Map> void launch(const Map& map, int64_t Z, int64
   }
   tiled_gemm<T, FmaMath<T>, Map><<<grid, kThreads>>>(map, Z, M, N, K);
   ND_CUDA_CHECK_LAUNCH(tiled_gemm);
+}
+
+/// Note [Split-K]: the number of K slices for a product of `blocks` output tiles: enough to
+/// give every multiprocessor two blocks, each slice at least kMinSlice deep; 1 (no split)
+/// when the tiles already fill the GPU.
+inline int64_t k_splits(int64_t blocks, int64_t K, int sms) {
+  constexpr int64_t kMinSlice = 512;
+  if (blocks >= sms) return 1;
+  const int64_t want = (2 * int64_t(sms) + blocks - 1) / blocks, most = K / kMinSlice;
+  return want < most ? want : most < 1 ? 1 : most;
+}
+
+/// Launches the tiled product of `map` on the current device: the TF32 tensor-core policy when
+/// `tf32` is asked for, T is float and the device has it; the FMA policy otherwise. Split over
+/// K when the output tiles alone would leave the GPU mostly idle.
+template <typename T, typename Map> void launch(const Map& map, int64_t Z, int64_t M, int64_t N, int64_t K, bool tf32) {
+  if (Z == 0 || M == 0 || N == 0) return;
+  const int64_t blocks = int64_t(tiles(M, kTile, 2147483647)) * tiles(N, kTile, 65535) * tiles(Z, 1, 65535);
+  const int64_t S = K > 0 ? k_splits(blocks, K, sm_count()) : 1;
+  if (S == 1) return launch_tiles<T>(map, Z, M, N, K, tf32);
+  const int64_t Ks = ((K + S - 1) / S + kStep - 1) / kStep * kStep;
+  Workspace ws(size_t(Z * S * M * N) * sizeof(T));
+  const SplitMap<T, Map> split{map, S, Ks, K, M, N, static_cast<T*>(ws.data())};
+  launch_tiles<T>(split, Z * S, M, N, Ks, tf32);
+  sum_splits<T><<<grid_for(Z * M * N), kBlock>>>(map, static_cast<const T*>(ws.data()), Z, S, M, N);
+  ND_CUDA_CHECK_LAUNCH(sum_splits);
 }
 
 }  // namespace nd::cuda::tiled
