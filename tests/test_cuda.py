@@ -395,6 +395,29 @@ def test_dropout_masks_come_from_the_seed(cuda):
     np.testing.assert_array_equal(xr.grad.cpu().numpy(), np.broadcast_to(keep * 2.0, (7, 6, 5)))
 
 
+@pytest.mark.parametrize("opt_class,kw", [(nd.optim.Adam, {"lr": 0.01, "weight_decay": 0.1}),
+                                          (nd.optim.SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True})])
+def test_multi_tensor_steps_match_the_cpu(cuda, opt_class, kw):
+    # Note [Multi-tensor optimizer steps]: a group of 100 parameters (more than one launch table)
+    # mixing float32 and float64, sizes from empty to several blocks, a parameter without a
+    # gradient, and a second group with other options, against the same steps on the CPU.
+    rng = np.random.default_rng(31)
+    sizes = [(0,), (3000,), (17, 5)] + [(int(n),) for n in rng.integers(1, 40, 97)]
+    p_np = [rng.standard_normal(s).astype(np.float32 if i % 3 else np.float64) for i, s in enumerate(sizes)]
+    g_np = [[rng.standard_normal(p.shape).astype(p.dtype) for p in p_np] for _ in range(3)]
+    res = []
+    for device in ("cpu", cuda):
+        ps = [nd.from_numpy(p.copy()).to(device).requires_grad_(True) for p in p_np]
+        opt = opt_class([{"params": ps[:90]}, {"params": ps[90:], "lr": 0.003}], **kw)
+        for grads in g_np:
+            for i, (p, g) in enumerate(zip(ps, grads)):
+                p.grad = None if i == 5 else nd.from_numpy(g).to(device)
+            opt.step()
+        res.append([p.detach().cpu().numpy() for p in ps])
+    for got, want in zip(res[1], res[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-5 if got.dtype == np.float32 else 1e-12, atol=1e-6)
+
+
 @pytest.mark.parametrize("case", [
     ((2, 6, 9, 8), (4, 6, 3, 3), dict(stride=1, padding=1)),
     ((3, 6, 11, 10), (6, 3, 3, 2), dict(stride=(2, 3), padding=(1, 0), dilation=(2, 1), groups=2)),

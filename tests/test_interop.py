@@ -83,6 +83,14 @@ def test_numpy_on_requires_grad_raises():
         assert x.numpy().shape == (3,)
 
 
+def test_empty_arrays_are_contiguous():
+    # NumPy gives an empty array stride 0; PyTorch calls every empty tensor contiguous, so it can
+    # be optimized, viewed and reshaped like any other.
+    t = nd.from_numpy(np.random.default_rng(0).standard_normal((0, 3))[:, :2])
+    assert t.is_contiguous() and t.view(-1).shape == (0,)
+    nd.optim.SGD([t.requires_grad_(True)], lr=0.1)
+
+
 def test_from_numpy_warns_on_a_read_only_array_and_still_shares_it():
     a = np.arange(4.0)
     a.flags.writeable = False

@@ -14,6 +14,7 @@ int64_t Tensor::size(int64_t d) const { return shape()[core::wrap_dim(d, dim(), 
 int64_t Tensor::stride(int64_t d) const { return strides()[core::wrap_dim(d, dim(), "stride")]; }
 
 bool Tensor::is_contiguous() const {
+  if (numel() == 0) return true;  // as PyTorch: no element is out of place (NumPy gives empty arrays stride 0)
   int64_t expected = 1;
   for (int64_t i = dim() - 1; i >= 0; --i) {
     if (shape()[i] == 1) continue;

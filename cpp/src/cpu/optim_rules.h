@@ -74,6 +74,7 @@ template <typename L, typename V, typename T> ND_HD void adam_moments(const L& l
 template <typename T> struct SgdRule {
   T lr, momentum, damp1, wd;
   bool nesterov, maximize, first, has_momentum;
+  SgdRule() = default;  // a slot of the CUDA kernels' launch tables
   explicit SgdRule(const cpu::SgdCoef& c)
       : lr(T(c.lr)), momentum(T(c.momentum)), damp1(T(1 - c.dampening)), wd(T(c.weight_decay)),
         nesterov(c.nesterov), maximize(c.maximize), first(c.first_step), has_momentum(c.momentum != 0) {}
@@ -93,6 +94,7 @@ template <typename T> struct SgdRule {
 template <typename T> struct AdagradRule {
   T clr, wd, eps;
   bool maximize;
+  AdagradRule() = default;  // a slot of the CUDA kernels' launch tables
   explicit AdagradRule(const cpu::AdagradCoef& c)
       : clr(T(c.clr)), wd(T(c.weight_decay)), eps(T(c.eps)), maximize(c.maximize) {}
   template <typename L> ND_HD void apply(const L& l) const {
@@ -108,6 +110,7 @@ template <typename T> struct AdagradRule {
 template <typename T> struct AdadeltaRule {
   T lr, rho, eps, wd;
   bool maximize;
+  AdadeltaRule() = default;  // a slot of the CUDA kernels' launch tables
   explicit AdadeltaRule(const cpu::AdadeltaCoef& c)
       : lr(T(c.lr)), rho(T(c.rho)), eps(T(c.eps)), wd(T(c.weight_decay)), maximize(c.maximize) {}
   template <typename L> ND_HD void apply(const L& l) const {
@@ -126,6 +129,7 @@ template <typename T> struct AdadeltaRule {
 template <typename T> struct RmspropRule {
   T lr, alpha, eps, wd, momentum;
   bool centered, maximize;
+  RmspropRule() = default;  // a slot of the CUDA kernels' launch tables
   explicit RmspropRule(const cpu::RmspropCoef& c)
       : lr(T(c.lr)), alpha(T(c.alpha)), eps(T(c.eps)), wd(T(c.weight_decay)), momentum(T(c.momentum)),
         centered(c.centered), maximize(c.maximize) {}
@@ -156,6 +160,7 @@ template <typename T> struct RmspropRule {
 template <typename T> struct AdamRule {
   T beta1, beta2, eps, wd, scale, step_size, bc2_sqrt;
   bool amsgrad, maximize;
+  AdamRule() = default;  // a slot of the CUDA kernels' launch tables
   explicit AdamRule(const cpu::AdamCoef& c)
       : beta1(T(c.beta1)), beta2(T(c.beta2)), eps(T(c.eps)), wd(T(c.weight_decay)), scale(T(c.param_scale)),
         step_size(T(c.step_size)), bc2_sqrt(T(c.bc2_sqrt)), amsgrad(c.amsgrad), maximize(c.maximize) {}
@@ -178,6 +183,7 @@ template <typename T> struct AdamRule {
 template <typename T> struct AdamaxRule {
   T beta1, beta2, eps, wd, clr;
   bool maximize;
+  AdamaxRule() = default;  // a slot of the CUDA kernels' launch tables
   explicit AdamaxRule(const cpu::AdamaxCoef& c)
       : beta1(T(c.beta1)), beta2(T(c.beta2)), eps(T(c.eps)), wd(T(c.weight_decay)), clr(T(c.clr)),
         maximize(c.maximize) {}
@@ -196,6 +202,7 @@ template <typename T> struct AdamaxRule {
 template <typename T> struct NadamRule {
   T beta1, beta2, eps, wd, scale, bc2, grad_coef, avg_coef;
   bool maximize;
+  NadamRule() = default;  // a slot of the CUDA kernels' launch tables
   explicit NadamRule(const cpu::NadamCoef& c)
       : beta1(T(c.beta1)), beta2(T(c.beta2)), eps(T(c.eps)), wd(T(c.weight_decay)), scale(T(c.param_scale)),
         bc2(T(c.bc2)), grad_coef(T(c.grad_coef)), avg_coef(T(c.avg_coef)), maximize(c.maximize) {}
@@ -215,6 +222,7 @@ template <typename T> struct NadamRule {
 template <typename T> struct RadamRule {
   T lr, beta1, beta2, eps, wd, scale, bc1, bc2_sqrt, rect;
   bool rectified, maximize;
+  RadamRule() = default;  // a slot of the CUDA kernels' launch tables
   explicit RadamRule(const cpu::RadamCoef& c)
       : lr(T(c.lr)), beta1(T(c.beta1)), beta2(T(c.beta2)), eps(T(c.eps)), wd(T(c.weight_decay)),
         scale(T(c.param_scale)), bc1(T(c.bc1)), bc2_sqrt(T(c.bc2_sqrt)), rect(T(c.rect)),

@@ -39,6 +39,8 @@ void* alloc(size_t, int device, size_t*) {
 void free(void*, size_t, int) {}
 void fill_uniform(void*, int64_t, bool, uint64_t, uint64_t) { check_device({DeviceType::CUDA, 0}, "rand"); }
 void register_kernels() {}
+void flush_optimizer_steps() {}
+void discard_optimizer_steps() noexcept {}
 DeviceScope::DeviceScope(Device device) { check_device(device, "cuda"); }
 DeviceScope::~DeviceScope() = default;
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes) {

@@ -40,6 +40,14 @@ class DeviceScope {
   int previous_ = -1;
 };
 
+/// The fused optimizer updates of CUDA parameters are queued (Note [Multi-tensor optimizer
+/// steps] in cuda/optim.cu) until the optimizer has visited a whole parameter group: flush
+/// launches them, all parameters of one rule and dtype in one kernel (up to a table's worth);
+/// discard drops them (the step failed before its group ended). The buffers queued must stay
+/// alive until then.
+void flush_optimizer_steps();
+void discard_optimizer_steps() noexcept;
+
 /// Fills the `cuda` slot of the dispatch stubs that have a CUDA kernel (nothing without the
 /// backend); cpu::register_all_kernels() calls it once.
 void register_kernels();

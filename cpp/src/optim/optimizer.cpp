@@ -4,6 +4,7 @@
 
 #include "nativedl/nativedl.h"
 #include "nativedl/optim.h"
+#include "cuda/runtime.h"
 #include "optim/state.h"
 
 namespace nd::optim {
@@ -38,13 +39,24 @@ void Optimizer::step() {
   // Tensor::set_grad guarantees a grad of the parameter's shape and dtype; the options were
   // validated when set, so nothing below can fail half-way through the parameters.
   NoGradGuard no_grad;
+  // CUDA updates run when their group is flushed: the gradients they read (contiguous copies
+  // among them) are kept until then.
+  struct Queue {
+    TensorList grads;
+    bool flushed = false;
+    ~Queue() { if (!flushed) cuda::discard_optimizer_steps(); }
+  };
   for (size_t g = 0; g < params_.size(); ++g) {
+    Queue queue;
     for (Tensor& p : params_[g]) {
       const Tensor grad = p.grad();
       if (!grad.defined()) continue;
-      update(g, p, contiguous(grad), state_[p.impl()]);
+      queue.grads.push_back(contiguous(grad));
+      update(g, p, queue.grads.back(), state_[p.impl()]);
       p.bump_version();
     }
+    cuda::flush_optimizer_steps();
+    queue.flushed = true;
   }
 }
 
