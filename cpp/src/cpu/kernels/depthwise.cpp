@@ -252,15 +252,6 @@ void correlate(const T* buf, const Corr<T>& c, T* out, int64_t oh, int64_t ow, b
   corr_plane<0, 0, false>(buf, c, out, oh, ow, accumulate, init);
 }
 
-/// The sum of v's lanes.
-template <typename T> T lane_sum(const Vec<T>& v) {
-  T lanes[Vec<T>::size];
-  v.storeu(lanes);
-  T s = 0;
-  for (T l : lanes) s += l;
-  return s;
-}
-
 /// Rows [p, p + NR) of wgrad_plane: acc[i * KW + j] += y vectors times the buffer under tap
 /// (i, j), tail[...] the same for the columns past the last whole vector.
 template <int KH, int KW, int NR, bool SHARED, typename T>

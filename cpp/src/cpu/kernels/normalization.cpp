@@ -53,14 +53,6 @@ template <typename T, typename Term> double blocked_sum(int64_t n, const Term& t
   return s;
 }
 
-template <typename T> T lane_sum(const Vec<T>& v) {
-  T lanes[Vec<T>::size];
-  v.storeu(lanes);
-  T s = 0;
-  for (int k = 0; k < Vec<T>::size; ++k) s += lanes[k];
-  return s;
-}
-
 template <typename T> struct Plain {
   static constexpr int K = 1;
   const T* x;

@@ -36,14 +36,6 @@ template <typename T, typename F> void for_vecs(int64_t n, F&& f) {
   if (i < n) f(i, n - i);
 }
 
-template <typename T> T lane_sum(const Vec<T>& v) {
-  T t[Vec<T>::size];
-  v.storeu(t);
-  T s = 0;
-  for (int k = 0; k < Vec<T>::size; ++k) s += t[k];
-  return s;
-}
-
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
 // The row maximum, four vectors at a time (a single vmax chain is latency-bound). A NaN in

@@ -12,3 +12,16 @@
 #include "cpu/vec/vec_avx2.h"
 #endif
 #include "cpu/vec/vec_math.h"
+
+namespace nd::cpu::NATIVEDL_ISA {
+
+/// The sum of v's lanes, in lane order (a horizontal reduction, after a loop of vector sums).
+template <typename T> T lane_sum(const Vec<T>& v) {
+  T lanes[Vec<T>::size];
+  v.storeu(lanes);
+  T s = 0;
+  for (int k = 0; k < Vec<T>::size; ++k) s += lanes[k];
+  return s;
+}
+
+}  // namespace nd::cpu::NATIVEDL_ISA
