@@ -21,6 +21,7 @@ template <> struct VecAvx512<float> {
   friend VecAvx512 operator-(VecAvx512 a, VecAvx512 b) { return _mm512_sub_ps(a.v, b.v); }
   friend VecAvx512 operator*(VecAvx512 a, VecAvx512 b) { return _mm512_mul_ps(a.v, b.v); }
   friend VecAvx512 operator/(VecAvx512 a, VecAvx512 b) { return _mm512_div_ps(a.v, b.v); }
+  VecAvx512 operator-() const { return _mm512_xor_ps(v, _mm512_set1_ps(-0.0f)); }
 };
 
 template <> struct VecAvx512<double> {
@@ -36,6 +37,7 @@ template <> struct VecAvx512<double> {
   friend VecAvx512 operator-(VecAvx512 a, VecAvx512 b) { return _mm512_sub_pd(a.v, b.v); }
   friend VecAvx512 operator*(VecAvx512 a, VecAvx512 b) { return _mm512_mul_pd(a.v, b.v); }
   friend VecAvx512 operator/(VecAvx512 a, VecAvx512 b) { return _mm512_div_pd(a.v, b.v); }
+  VecAvx512 operator-() const { return _mm512_xor_pd(v, _mm512_set1_pd(-0.0)); }
 };
 
 template <> struct VecOf<float> { using type = VecAvx512<float>; };
@@ -120,6 +122,24 @@ inline VecAvx512<float> vcopysign(VecAvx512<float> a, VecAvx512<float> s) {
 inline VecAvx512<double> vcopysign(VecAvx512<double> a, VecAvx512<double> s) {
   return _mm512_or_pd(_mm512_abs_pd(a.v), _mm512_and_pd(s.v, _mm512_set1_pd(-0.0)));
 }
+// The lane helpers of vec_math.h's AVX2 algorithms, so that those written over them (erf) also
+// run at 16 lanes: vlt is a mask here, and vif selects by it.
+inline __mmask16 vlt(VecAvx512<float> a, VecAvx512<float> b) { return vlt_mask(a, b); }
+inline __mmask8 vlt(VecAvx512<double> a, VecAvx512<double> b) { return vlt_mask(a, b); }
+inline VecAvx512<float> vif(__mmask16 m, VecAvx512<float> a, VecAvx512<float> b) { return vselect(m, a, b); }
+inline VecAvx512<double> vif(__mmask8 m, VecAvx512<double> a, VecAvx512<double> b) { return vselect(m, a, b); }
+inline VecAvx512<float> vor(VecAvx512<float> a, VecAvx512<float> b) { return _mm512_or_ps(a.v, b.v); }
+inline VecAvx512<double> vor(VecAvx512<double> a, VecAvx512<double> b) { return _mm512_or_pd(a.v, b.v); }
+inline VecAvx512<float> vand(VecAvx512<float> a, VecAvx512<float> b) { return _mm512_and_ps(a.v, b.v); }
+inline VecAvx512<double> vand(VecAvx512<double> a, VecAvx512<double> b) { return _mm512_and_pd(a.v, b.v); }
+// Clamp to [lo, hi] keeping NaN (min/max return their 2nd operand when either is NaN).
+inline VecAvx512<float> clamp_nan(VecAvx512<float> x, float lo, float hi) {
+  return _mm512_max_ps(_mm512_set1_ps(lo), _mm512_min_ps(_mm512_set1_ps(hi), x.v));
+}
+inline VecAvx512<double> clamp_nan(VecAvx512<double> x, double lo, double hi) {
+  return _mm512_max_pd(_mm512_set1_pd(lo), _mm512_min_pd(_mm512_set1_pd(hi), x.v));
+}
+
 /// relu keeping NaN: x < 0 ? 0 : x.
 template <typename T> VecAvx512<T> vrelu(VecAvx512<T> a) {
   return vselect(vlt_mask(a, VecAvx512<T>(T(0))), VecAvx512<T>(T(0)), a);

@@ -223,6 +223,9 @@ template <typename V> inline V sigmoid_avx(V x) {
 inline Vf vsigmoid(Vf x) { return sigmoid_avx(x); }
 inline Vd vsigmoid(Vd x) { return sigmoid_avx(x); }
 
+#endif  // __AVX2__ && __FMA__
+
+#if defined(__AVX2__) && defined(__FMA__)  // the AVX2 lane helpers, or vec_avx512.h's
 // ---- erf ----
 // erf is odd: a = |x|, the sign of x copied at the end (erf(-0) = -0).
 // a < 0.75: the Maclaurin series erf(a) = a sum_n c_n a^2n, c_n = 2/sqrt(pi) (-1)^n / (n! (2n+1)),
@@ -264,9 +267,13 @@ template <typename V, int NT, int NC> inline V erf_avx(V x) {
   V big = V(1.0f) - vexp(-(ab * ab)) * R;
   return vor(vif(vlt(a, V(0.75f)), a * small, big), vand(x, V(-0.0f)));
 }
+#if defined(__AVX512F__)
+inline VecAvx512<float> verf(VecAvx512<float> x) { return erf_avx<VecAvx512<float>, 9, 9>(x); }
+inline VecAvx512<double> verf(VecAvx512<double> x) { return erf_avx<VecAvx512<double>, 16, 17>(x); }
+#else
 inline Vf verf(Vf x) { return erf_avx<Vf, 9, 9>(x); }
 inline Vd verf(Vd x) { return erf_avx<Vd, 16, 17>(x); }
-
-#endif  // __AVX2__ && __FMA__
+#endif
+#endif
 
 }  // namespace nd::cpu::NATIVEDL_ISA
