@@ -1,5 +1,6 @@
 // Unary elementwise kernels: one functor per op (scalar form and vector form), one loop.
 #include <cmath>
+#include <type_traits>
 
 #include "cpu/loops.h"
 
@@ -119,16 +120,41 @@ template <typename T, typename Op> void unary_typed(const ElementwiseIter& it) {
   });
 }
 
+// The avx512 set runs exp, tanh and sigmoid, whose polynomial math is compute-bound, on 16
+// lanes (Note [AVX-512 activations]); every other op goes to the avx2 kernel, whose loops are
+// bandwidth-bound or map libm lane by lane either way.
+template <typename Op> constexpr bool runs_here() {
+#if defined(__AVX512F__)
+  return std::is_same_v<Op, exp_f> || std::is_same_v<Op, tanh_f> || std::is_same_v<Op, sigmoid_f>;
+#else
+  return true;
+#endif
+}
+
+template <typename Op> void float_op(const ElementwiseIter& it, UnaryOp op) {
+  if constexpr (runs_here<Op>()) {
+    ND_DISPATCH_FLOAT_TYPES(it.dtypes[1], T, unary_typed<T, Op>(it))
+  } else {
+    unary_stub.fns[int(Isa::Avx2)](it, op);
+  }
+}
+
+template <typename Op> void any_op(const ElementwiseIter& it, UnaryOp op) {
+  if constexpr (runs_here<Op>()) {
+    ND_DISPATCH_ALL_TYPES(it.dtypes[1], T, if constexpr (!std::is_same_v<T, bool>) unary_typed<T, Op>(it))
+  } else {
+    unary_stub.fns[int(Isa::Avx2)](it, op);
+  }
+}
+
 void unary_kernel(const ElementwiseIter& it, UnaryOp op) {
-  const DType dt = it.dtypes[1];
   switch (op) {
 #define ND_FLOAT_CASE(name) \
-    case UnaryOp::name: ND_DISPATCH_FLOAT_TYPES(dt, T, unary_typed<T, name##_f>(it)) return;
+    case UnaryOp::name: return float_op<name##_f>(it, op);
     ND_UNARY_FLOAT_OPS(ND_FLOAT_CASE)
 #undef ND_FLOAT_CASE
-#define ND_ANY_CASE(name)                                                              \
-    case UnaryOp::name:                                                                \
-      ND_DISPATCH_ALL_TYPES(dt, T, if constexpr (!std::is_same_v<T, bool>) unary_typed<T, name##_f>(it)) return;
+#define ND_ANY_CASE(name) \
+    case UnaryOp::name: return any_op<name##_f>(it, op);
     ND_UNARY_ANY_OPS(ND_ANY_CASE)
 #undef ND_ANY_CASE
     default: return;

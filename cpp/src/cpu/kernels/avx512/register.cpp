@@ -10,7 +10,8 @@
 // working sets (a row, a padded plane) sit in cache, where 16-lane FMAs halve their cost;
 // so do the recurrent gate kernels (a step's gates are in cache, exp and division bound) and
 // the normalization kernels (their statistics passes run over L1- and L2-resident blocks), and
-// the activations whose polynomial math is compute-bound (Note [AVX-512 activations]).
+// the activations and unary ops whose polynomial math is compute-bound (Note [AVX-512
+// activations]).
 #include "cpu/kernel_api.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
@@ -22,6 +23,7 @@ void register_depthwise_kernels();
 void register_rnn_kernels();
 void register_normalization_kernels();
 void register_activation_kernels();
+void register_unary_kernels();
 
 void register_kernels() {
   register_gemm_kernels();
@@ -31,6 +33,7 @@ void register_kernels() {
   register_rnn_kernels();
   register_normalization_kernels();
   register_activation_kernels();
+  register_unary_kernels();
 }
 
 }  // namespace nd::cpu::NATIVEDL_ISA
