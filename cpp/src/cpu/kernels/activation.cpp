@@ -73,40 +73,13 @@ template <typename T, typename Op> void act_backward_typed(const ElementwiseIter
   });
 }
 
-// Note [AVX-512 activations]: the avx512 set runs gelu, gelu_tanh and silu on 16 lanes (erf,
-// tanh and sigmoid have AVX-512 forms; their polynomial math is compute-bound, so lanes are
-// time) and the functors without a vector form through the compiler's 512-bit loops. The other
-// vector forms need vexpm1 / vlog1p, which only the AVX2 math has: this set hands those ops to
-// the avx2 kernels.
-template <typename Op> constexpr bool runs_here() {
-#if defined(__AVX512F__)
-  return !vec_form<Op>::value || std::is_same_v<Op, gelu_f> || std::is_same_v<Op, gelu_tanh_f> ||
-         std::is_same_v<Op, silu_f>;
-#else
-  return true;
-#endif
-}
-
-template <typename Op> void forward_op(const ElementwiseIter& it, ActOp op, const ActParams& p) {
-  if constexpr (runs_here<Op>()) {
-    ND_DISPATCH_FLOAT_TYPES(it.dtypes[0], T, act_forward_typed<T, Op>(it, p))
-  } else {
-    act_forward_stub.fns[int(Isa::Avx2)](it, op, p);
-  }
-}
-
-template <typename Op> void backward_op(const ElementwiseIter& it, ActOp op, const ActParams& p) {
-  if constexpr (runs_here<Op>()) {
-    ND_DISPATCH_FLOAT_TYPES(it.dtypes[0], T, act_backward_typed<T, Op>(it, p))
-  } else {
-    act_backward_stub.fns[int(Isa::Avx2)](it, op, p);
-  }
-}
-
+// Note [AVX-512 activations]: the avx512 set runs every activation here: the vector forms on
+// 16 lanes with vec_avx512.h's exp, expm1, log1p, tanh, sigmoid and erf (polynomial math is
+// compute-bound, so lanes are time), the other functors through the compiler's 512-bit loops.
 void act_forward(const ElementwiseIter& it, ActOp op, const ActParams& p) {
   switch (op) {
 #define ND_CASE(name) \
-    case ActOp::name: return forward_op<name##_f>(it, op, p);
+    case ActOp::name: ND_DISPATCH_FLOAT_TYPES(it.dtypes[0], T, act_forward_typed<T, name##_f>(it, p)) return;
     ND_ACTIVATION_OPS(ND_CASE)
 #undef ND_CASE
     default: return;
@@ -116,7 +89,7 @@ void act_forward(const ElementwiseIter& it, ActOp op, const ActParams& p) {
 void act_backward(const ElementwiseIter& it, ActOp op, const ActParams& p) {
   switch (op) {
 #define ND_CASE(name) \
-    case ActOp::name: return backward_op<name##_f>(it, op, p);
+    case ActOp::name: ND_DISPATCH_FLOAT_TYPES(it.dtypes[0], T, act_backward_typed<T, name##_f>(it, p)) return;
     ND_ACTIVATION_OPS(ND_CASE)
 #undef ND_CASE
     default: return;

@@ -120,12 +120,13 @@ template <typename T, typename Op> void unary_typed(const ElementwiseIter& it) {
   });
 }
 
-// The avx512 set runs exp, tanh and sigmoid, whose polynomial math is compute-bound, on 16
-// lanes (Note [AVX-512 activations]); every other op goes to the avx2 kernel, whose loops are
-// bandwidth-bound or map libm lane by lane either way.
+// The avx512 set runs exp, expm1, log, log1p, tanh and sigmoid, whose polynomial math is
+// compute-bound, on 16 lanes (Note [AVX-512 activations]); every other op goes to the avx2
+// kernel, whose loops are bandwidth-bound or map libm lane by lane either way.
 template <typename Op> constexpr bool runs_here() {
 #if defined(__AVX512F__)
-  return std::is_same_v<Op, exp_f> || std::is_same_v<Op, tanh_f> || std::is_same_v<Op, sigmoid_f>;
+  return std::is_same_v<Op, exp_f> || std::is_same_v<Op, expm1_f> || std::is_same_v<Op, log_f> ||
+         std::is_same_v<Op, log1p_f> || std::is_same_v<Op, tanh_f> || std::is_same_v<Op, sigmoid_f>;
 #else
   return true;
 #endif
