@@ -1,8 +1,8 @@
 // The elementwise math of the CUDA kernels: one functor per op of the op lists
 // (nativedl/ops/op_list.h), `__host__ __device__` so the same code runs in the CUDA kernels and
 // on the CPU, where cpp/tests/test_cuda_functors.cpp checks it against the CPU kernels' results
-// for every op and dtype, without a GPU. The unary formulas are the CPU kernels' scalar forms
-// (cpu/kernels/unary.cpp); the binary functors are the CPU kernels' own (cpu/binary_functors.h).
+// for every op and dtype, without a GPU. The unary and binary functors are the CPU kernels'
+// own (cpu/unary_functors.h, cpu/binary_functors.h).
 // So both backends agree on signs of zero, NaN and integer rounding. Plain C++ when a host
 // compiler reads it.
 #pragma once
@@ -12,69 +12,9 @@
 
 #include "core/host_device.h"
 #include "cpu/binary_functors.h"  // the binary functors, shared with the CPU kernels
+#include "cpu/unary_functors.h"   // and the unary ones
 
 namespace nd::cuda::fn {
-
-// ---------------------------------------------------------------- unary
-#define ND_UNARY_FN(name, expr) \
-  struct name##_f { template <typename T> ND_HD static T s(T x) { return expr; } };
-ND_UNARY_FN(exp, T(ND_M(exp)(x)))
-ND_UNARY_FN(exp2, T(ND_M(exp2)(x)))
-ND_UNARY_FN(expm1, T(ND_M(expm1)(x)))
-ND_UNARY_FN(log, T(ND_M(log)(x)))
-ND_UNARY_FN(log1p, T(ND_M(log1p)(x)))
-ND_UNARY_FN(log2, T(ND_M(log2)(x)))
-ND_UNARY_FN(log10, T(ND_M(log10)(x)))
-ND_UNARY_FN(sqrt, T(ND_M(sqrt)(x)))
-ND_UNARY_FN(rsqrt, T(T(1) / ND_M(sqrt)(x)))
-ND_UNARY_FN(sin, T(ND_M(sin)(x)))
-ND_UNARY_FN(cos, T(ND_M(cos)(x)))
-ND_UNARY_FN(tan, T(ND_M(tan)(x)))
-ND_UNARY_FN(asin, T(ND_M(asin)(x)))
-ND_UNARY_FN(acos, T(ND_M(acos)(x)))
-ND_UNARY_FN(atan, T(ND_M(atan)(x)))
-ND_UNARY_FN(sinh, T(ND_M(sinh)(x)))
-ND_UNARY_FN(cosh, T(ND_M(cosh)(x)))
-ND_UNARY_FN(tanh, T(ND_M(tanh)(x)))
-ND_UNARY_FN(asinh, T(ND_M(asinh)(x)))
-ND_UNARY_FN(acosh, T(ND_M(acosh)(x)))
-ND_UNARY_FN(atanh, T(ND_M(atanh)(x)))
-ND_UNARY_FN(erf, T(ND_M(erf)(x)))
-ND_UNARY_FN(erfc, T(ND_M(erfc)(x)))
-// 1/(1+e^-x) overflows e^-x for very negative x but still gives the right limit 0.
-ND_UNARY_FN(sigmoid, T(T(1) / (T(1) + ND_M(exp)(-x))))
-ND_UNARY_FN(reciprocal, T(T(1) / x))
-ND_UNARY_FN(neg, T(-x))
-ND_UNARY_FN(square, T(x * x))
-#undef ND_UNARY_FN
-// Unsigned types are never negative (spelled out so no compiler warns about x < 0).
-struct sign_f {
-  template <typename T> ND_HD static T s(T x) {
-    if constexpr (std::is_unsigned_v<T>) return T(x != T(0)); else return T((T(0) < x) - (x < T(0)));
-  }
-};
-struct relu_f {
-  template <typename T> ND_HD static T s(T x) {
-    if constexpr (std::is_unsigned_v<T>) return x; else return x < T(0) ? T(0) : x;
-  }
-};
-
-struct abs_f {
-  template <typename T> ND_HD static T s(T x) {
-    if constexpr (std::is_unsigned_v<T>) return x; else return x < T(0) ? T(-x) : T(x == 0 ? 0 : x);
-  }
-};
-// Integers are their own floor, ceil, round and trunc.
-#define ND_ROUNDING_FN(name, fexpr) \
-  struct name##_f { template <typename T> ND_HD static T s(T x) { if constexpr (is_fp<T>) return fexpr; else return x; } };
-ND_ROUNDING_FN(floor, ND_M(floor)(x))
-ND_ROUNDING_FN(ceil, ND_M(ceil)(x))
-ND_ROUNDING_FN(round, ND_M(nearbyint)(x))  // half to even, as torch.round
-ND_ROUNDING_FN(trunc, ND_M(trunc)(x))
-#undef ND_ROUNDING_FN
-struct frac_f {  // an integer has no fractional part
-  template <typename T> ND_HD static T s(T x) { if constexpr (is_fp<T>) return T(x - ND_M(trunc)(x)); else return T(0); }
-};
 
 // ---------------------------------------------------------------- copy and fill
 /// The dtype conversion of copy_ and to(): to bool is "nonzero", otherwise a static_cast.

@@ -3,106 +3,53 @@
 #include <type_traits>
 
 #include "cpu/loops.h"
+#include "cpu/unary_functors.h"
 
 namespace nd::cpu::NATIVEDL_ISA {
 namespace {
 
-// Each functor: s(x) on one element, v(x) on a Vec. Ops without a SIMD form map s over lanes.
-#define ND_MAPPED(expr) \
-  template <typename T> static T s(T x) { return expr; } \
-  template <typename V> static V v(V x) { return x.map([](auto e) { return s(e); }); }
-
-struct exp_f {
-  template <typename T> static T s(T x) { return T(std::exp(x)); }
-  template <typename V> static V v(V x) { return vexp(x); }
-};
-struct exp2_f { ND_MAPPED(T(std::exp2(x))) };
-struct expm1_f {
-  template <typename T> static T s(T x) { return T(std::expm1(x)); }
-  template <typename V> static V v(V x) { return vexpm1(x); }
-};
-struct log_f {
-  template <typename T> static T s(T x) { return T(std::log(x)); }
-  template <typename V> static V v(V x) { return vlog(x); }
-};
-struct log1p_f {
-  template <typename T> static T s(T x) { return T(std::log1p(x)); }
-  template <typename V> static V v(V x) { return vlog1p(x); }
-};
-struct log2_f { ND_MAPPED(T(std::log2(x))) };
-struct log10_f { ND_MAPPED(T(std::log10(x))) };
-struct sin_f { ND_MAPPED(T(std::sin(x))) };
-struct cos_f { ND_MAPPED(T(std::cos(x))) };
-struct tan_f { ND_MAPPED(T(std::tan(x))) };
-struct asin_f { ND_MAPPED(T(std::asin(x))) };
-struct acos_f { ND_MAPPED(T(std::acos(x))) };
-struct atan_f { ND_MAPPED(T(std::atan(x))) };
-struct sinh_f { ND_MAPPED(T(std::sinh(x))) };
-struct cosh_f { ND_MAPPED(T(std::cosh(x))) };
-struct tanh_f {
-  template <typename T> static T s(T x) { return T(std::tanh(x)); }
-  template <typename V> static V v(V x) { return vtanh(x); }
-};
-struct asinh_f { ND_MAPPED(T(std::asinh(x))) };
-struct acosh_f { ND_MAPPED(T(std::acosh(x))) };
-struct atanh_f { ND_MAPPED(T(std::atanh(x))) };
-struct erf_f { ND_MAPPED(T(std::erf(x))) };
-struct erfc_f { ND_MAPPED(T(std::erfc(x))) };
-// 1/(1+e^-x) overflows e^-x for very negative x but still gives the right limit 0.
-struct sigmoid_f {
-  template <typename T> static T s(T x) { return T(T(1) / (T(1) + std::exp(-x))); }
-  template <typename V> static V v(V x) { return vsigmoid(x); }
-};
-struct sign_f { ND_MAPPED(T((T(0) < x) - (x < T(0)))) };
-struct frac_f { ND_MAPPED(T(x - std::trunc(x))) };
-
-struct sqrt_f {
-  template <typename T> static T s(T x) { return T(std::sqrt(x)); }
-  template <typename V> static V v(V x) { return vsqrt(x); }
-};
-struct rsqrt_f {
-  template <typename T> static T s(T x) { return T(1) / std::sqrt(x); }
-  template <typename V> static V v(V x) { return V(1) / vsqrt(x); }
-};
-struct reciprocal_f {
-  template <typename T> static T s(T x) { return T(1) / x; }
-  template <typename V> static V v(V x) { return V(1) / x; }
-};
-struct neg_f {
-  template <typename T> static T s(T x) { return T(-x); }
-  template <typename V> static V v(V x) { return -x; }
-};
-struct abs_f {
-  template <typename T> static T s(T x) {
-    if constexpr (std::is_unsigned_v<T>) return x; else return x < T(0) ? T(-x) : T(x == 0 ? 0 : x);
-  }
-  template <typename V> static V v(V x) { return vabs(x); }
-};
-struct square_f {
-  template <typename T> static T s(T x) { return T(x * x); }
-  template <typename V> static V v(V x) { return x * x; }
-};
-struct floor_f {
-  template <typename T> static T s(T x) { if constexpr (std::is_floating_point_v<T>) return std::floor(x); else return x; }
-  template <typename V> static V v(V x) { return vfloor(x); }
-};
-struct ceil_f {
-  template <typename T> static T s(T x) { if constexpr (std::is_floating_point_v<T>) return std::ceil(x); else return x; }
-  template <typename V> static V v(V x) { return vceil(x); }
-};
-struct round_f {  // half to even, as torch.round
-  template <typename T> static T s(T x) { if constexpr (std::is_floating_point_v<T>) return std::nearbyint(x); else return x; }
-  template <typename V> static V v(V x) { return vround(x); }
-};
-struct trunc_f {
-  template <typename T> static T s(T x) { if constexpr (std::is_floating_point_v<T>) return std::trunc(x); else return x; }
-  template <typename V> static V v(V x) { return vtrunc(x); }
-};
-struct relu_f {
-  template <typename T> static T s(T x) { return x < T(0) ? T(0) : x; }
-  template <typename V> static V v(V x) { return vrelu(x); }
-};
+// Each functor: the shared scalar form s(x) (cpu/unary_functors.h, the CUDA kernels' too) and a
+// vector form v(x) on a Vec; ops without a SIMD form map s over the lanes.
+#define ND_VEC(name, vexpr) \
+  struct name##_f : un::name##_f { template <typename V> static V v(V x) { return vexpr; } };
+#define ND_MAPPED(name) ND_VEC(name, x.map([](auto e) { return un::name##_f::s(e); }))
+ND_VEC(exp, vexp(x))
+ND_MAPPED(exp2)
+ND_VEC(expm1, vexpm1(x))
+ND_VEC(log, vlog(x))
+ND_VEC(log1p, vlog1p(x))
+ND_MAPPED(log2)
+ND_MAPPED(log10)
+ND_MAPPED(sin)
+ND_MAPPED(cos)
+ND_MAPPED(tan)
+ND_MAPPED(asin)
+ND_MAPPED(acos)
+ND_MAPPED(atan)
+ND_MAPPED(sinh)
+ND_MAPPED(cosh)
+ND_VEC(tanh, vtanh(x))
+ND_MAPPED(asinh)
+ND_MAPPED(acosh)
+ND_MAPPED(atanh)
+ND_MAPPED(erf)
+ND_MAPPED(erfc)
+ND_VEC(sigmoid, vsigmoid(x))
+ND_MAPPED(sign)
+ND_MAPPED(frac)
+ND_VEC(sqrt, vsqrt(x))
+ND_VEC(rsqrt, V(1) / vsqrt(x))
+ND_VEC(reciprocal, V(1) / x)
+ND_VEC(neg, -x)
+ND_VEC(abs, vabs(x))
+ND_VEC(square, x * x)
+ND_VEC(floor, vfloor(x))
+ND_VEC(ceil, vceil(x))
+ND_VEC(round, vround(x))  // half to even, as torch.round
+ND_VEC(trunc, vtrunc(x))
+ND_VEC(relu, vrelu(x))
 #undef ND_MAPPED
+#undef ND_VEC
 
 template <typename T, typename Op> void unary_typed(const ElementwiseIter& it) {
   using V = Vec<T>;
