@@ -43,22 +43,19 @@ void bind_nn(py::module_& m, TensorClass& cls) {
   const auto none = py::none();
   using OptT = std::optional<Tensor>;
 
-  m.def("max_pool2d_with_indices", [](const Tensor& x, py::handle k, py::handle s, py::handle p, py::handle d, bool c) {
-    const char* op = "max_pool2d";
-    auto kk = ints(k, op, "kernel_size"), ss = ints(s, op, "stride"), pp = ints(p, op, "padding"),
-         dd = ints(d, op, "dilation");
-    py::gil_scoped_release release;
-    return max_pool2d_with_indices(x, kk, ss, pp, dd, c);
-  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = none, py::arg("padding") = 0,
-     py::arg("dilation") = 1, py::arg("ceil_mode") = false);
-  m.def("max_pool2d", [](const Tensor& x, py::handle k, py::handle s, py::handle p, py::handle d, bool c) {
-    const char* op = "max_pool2d";
-    auto kk = ints(k, op, "kernel_size"), ss = ints(s, op, "stride"), pp = ints(p, op, "padding"),
-         dd = ints(d, op, "dilation");
-    py::gil_scoped_release release;
-    return max_pool2d(x, kk, ss, pp, dd, c);
-  }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = none, py::arg("padding") = 0,
-     py::arg("dilation") = 1, py::arg("ceil_mode") = false);
+  // max_pool2d and its form returning the indices take the same arguments.
+  auto def_max_pool2d = [&](const char* name, auto pool) {
+    m.def(name, [pool](const Tensor& x, py::handle k, py::handle s, py::handle p, py::handle d, bool c) {
+      const char* op = "max_pool2d";
+      auto kk = ints(k, op, "kernel_size"), ss = ints(s, op, "stride"), pp = ints(p, op, "padding"),
+           dd = ints(d, op, "dilation");
+      py::gil_scoped_release release;
+      return pool(x, kk, ss, pp, dd, c);
+    }, py::arg("input"), py::arg("kernel_size"), py::arg("stride") = none, py::arg("padding") = 0,
+       py::arg("dilation") = 1, py::arg("ceil_mode") = false);
+  };
+  def_max_pool2d("max_pool2d_with_indices", [](auto&&... a) { return max_pool2d_with_indices(a...); });
+  def_max_pool2d("max_pool2d", [](auto&&... a) { return max_pool2d(a...); });
   m.def("max_pool1d", [](const Tensor& x, int64_t k, std::optional<int64_t> s, int64_t p, int64_t d, bool c) {
     py::gil_scoped_release release;
     return max_pool1d(x, k, s, p, d, c);

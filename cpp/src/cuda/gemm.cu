@@ -25,13 +25,6 @@ int sm_count() {
   return sms;
 }
 
-Workspace::Workspace(size_t nbytes) {
-  ND_CUDA_CHECK(cudaGetDevice(&device_));
-  p_ = cuda::alloc(nbytes, device_, &capacity_);
-}
-
-Workspace::~Workspace() { cuda::free(p_, capacity_, device_); }
-
 }  // namespace tiled
 
 namespace {

@@ -68,7 +68,6 @@ template <template <typename> class R, typename T> struct Queue {
         t.numel[e] = sizes[start + size_t(e)];
         t.first_block[e + 1] = t.first_block[e] + (t.numel[e] + kChunk - 1) / kChunk;
       }
-      for (int e = t.count; e < kTable; ++e) t.first_block[e + 1] = t.first_block[t.count];
       if (t.first_block[t.count] > 0) {
         multi_step_kernel<R<T>, T><<<unsigned(t.first_block[t.count]), kBlock>>>(t);
         ND_CUDA_CHECK_LAUNCH(multi_step_kernel);

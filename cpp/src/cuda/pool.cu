@@ -4,6 +4,7 @@
 // every sum runs in the CPU kernels' order: the results equal the CPU's bit for bit.
 // The tables live in host memory; each call copies them to one device block first.
 #include <cmath>
+#include <optional>
 #include <vector>
 
 #include "cpu/max_window.h"
@@ -16,8 +17,7 @@ namespace {
 
 using cpu::PoolWindows;
 
-// Device copies of the tables of `host` for one launch. Freeing returns the block to the
-// allocator's cache; a later kernel that reuses it is queued behind this one on the stream.
+// Device copies of the tables of `host` for one launch, in one Scratch block.
 class DeviceWindows {
  public:
   explicit DeviceWindows(const PoolWindows& host) : w(host) {
@@ -30,31 +30,24 @@ class DeviceWindows {
       divs.assign(host.div_h, host.div_h + host.OH);
       divs.insert(divs.end(), host.div_w, host.div_w + host.OW);
     }
-    ND_CUDA_CHECK(cudaGetDevice(&device_));
     const size_t int_bytes = ints.size() * sizeof(int64_t), bytes = int_bytes + divs.size() * sizeof(double);
-    block_ = cuda::alloc(bytes, device_, &capacity_);
-    const Device dev{DeviceType::CUDA, device_};
-    copy_bytes(block_, dev, ints.data(), Device{}, int_bytes);
-    if (avg) copy_bytes(static_cast<char*>(block_) + int_bytes, dev, divs.data(), Device{}, bytes - int_bytes);
-    const int64_t* t = static_cast<const int64_t*>(block_);
+    char* block = static_cast<char*>(block_.emplace(bytes).data());
+    copy_bytes(block, block_->device(), ints.data(), Device{}, int_bytes);
+    if (avg) copy_bytes(block + int_bytes, block_->device(), divs.data(), Device{}, bytes - int_bytes);
+    const int64_t* t = reinterpret_cast<const int64_t*>(block);
     w.start_h = t;
     w.end_h = t + host.OH;
     w.start_w = t + 2 * host.OH;
     w.end_w = t + 2 * host.OH + host.OW;
-    const double* d = reinterpret_cast<const double*>(static_cast<char*>(block_) + int_bytes);
+    const double* d = reinterpret_cast<const double*>(block + int_bytes);
     w.div_h = avg ? d : nullptr;
     w.div_w = avg ? d + host.OH : nullptr;
   }
-  ~DeviceWindows() { cuda::free(block_, capacity_, device_); }
-  DeviceWindows(const DeviceWindows&) = delete;
-  DeviceWindows& operator=(const DeviceWindows&) = delete;
 
   PoolWindows w;  // the host descriptor with device table pointers
 
  private:
-  int device_ = 0;
-  void* block_ = nullptr;
-  size_t capacity_ = 0;
+  std::optional<Scratch> block_;
 };
 
 #define ND_FOR_EACH(i, n) \
@@ -190,20 +183,16 @@ template <typename T> void max_pool_backward_typed(const PoolWindows& host, cons
 }
 
 template <typename T> void max_unpool_typed(const PoolWindows& w, const void* src, const int64_t* indices, void* out) {
-  int device = 0;
-  ND_CUDA_CHECK(cudaGetDevice(&device));
   const int64_t n = w.planes * w.H * w.W;
-  size_t capacity = 0;
-  void* winner = cuda::alloc(size_t(n) * sizeof(unsigned long long), device, &capacity);
-  ND_CUDA_CHECK(cudaMemsetAsync(winner, 0, size_t(n) * sizeof(unsigned long long)));
-  auto* wn = static_cast<unsigned long long*>(winner);
+  const Scratch winner(size_t(n) * sizeof(unsigned long long));
+  ND_CUDA_CHECK(cudaMemsetAsync(winner.data(), 0, size_t(n) * sizeof(unsigned long long)));
+  auto* wn = static_cast<unsigned long long*>(winner.data());
   if (w.OH * w.OW > 0) {
     unpool_winners_kernel<<<grid_for(w.planes * w.OH * w.OW), kBlock>>>(w, indices, wn);
     ND_CUDA_CHECK_LAUNCH(unpool_winners_kernel);
   }
   unpool_write_kernel<T><<<grid_for(n), kBlock>>>(w, static_cast<const T*>(src), wn, static_cast<T*>(out));
   ND_CUDA_CHECK_LAUNCH(unpool_write_kernel);
-  cuda::free(winner, capacity, device);  // reused only by work queued after these kernels
 }
 
 template <typename T> void avg_pool_typed(const PoolWindows& host, const void* in, void* out) {

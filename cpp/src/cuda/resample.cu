@@ -6,6 +6,7 @@
 // so no two threads write one address (no atomics) and every sum runs in the CPU kernel's order:
 // the results equal the CPU's. The tables are copied to one device block per call.
 #include <cstring>
+#include <optional>
 #include <vector>
 
 #include "cpu/pooling_kernels.h"
@@ -24,9 +25,8 @@ struct Inverse {
   const double* wt;
 };
 
-// Packs int64 and double tables into one device block; pointers into it are handed out in
-// order of adding. Freeing returns the block to the allocator's cache (later kernels that
-// reuse it are queued behind this call's on the stream).
+// Packs int64 and double tables into one device Scratch block; pointers into it are handed out
+// in order of adding.
 class DeviceTables {
  public:
   template <typename T> size_t add(const T* p, size_t n) {
@@ -37,18 +37,16 @@ class DeviceTables {
     return at;
   }
   void upload() {
-    ND_CUDA_CHECK(cudaGetDevice(&device_));
-    block_ = cuda::alloc(host_.size() * 8 + 8, device_, &capacity_);
-    copy_bytes(block_, Device{DeviceType::CUDA, device_}, host_.data(), Device{}, host_.size() * 8);
+    block_.emplace(host_.size() * 8 + 8);
+    copy_bytes(block_->data(), block_->device(), host_.data(), Device{}, host_.size() * 8);
   }
-  template <typename T> const T* at(size_t slot) const { return reinterpret_cast<const T*>(static_cast<uint64_t*>(block_) + slot); }
-  ~DeviceTables() { if (block_) cuda::free(block_, capacity_, device_); }
+  template <typename T> const T* at(size_t slot) const {
+    return reinterpret_cast<const T*>(static_cast<uint64_t*>(block_->data()) + slot);
+  }
 
  private:
   std::vector<uint64_t> host_;
-  int device_ = 0;
-  void* block_ = nullptr;
-  size_t capacity_ = 0;
+  std::optional<Scratch> block_;
 };
 
 // The inverse of one axis's taps (out_n outputs x taps, into in_n inputs), appended to `d`;

@@ -210,6 +210,15 @@ void free(void* p, size_t capacity, int device) {
   c.free_blocks[capacity].push_back(p);
 }
 
+Scratch::Scratch(size_t nbytes) {
+  ND_CUDA_CHECK(cudaGetDevice(&device_));
+  if (nbytes > 0) p_ = alloc(nbytes, device_, &capacity_);
+}
+
+Scratch::~Scratch() {
+  if (p_ != nullptr) free(p_, capacity_, device_);
+}
+
 void copy_bytes(void* dst, Device dst_device, const void* src, Device src_device, size_t nbytes) {
   if (nbytes == 0) return;
   const bool from_host = src_device.type == DeviceType::CPU, to_host = dst_device.type == DeviceType::CPU;

@@ -19,6 +19,22 @@ Device resolve(Device device);
 void* alloc(size_t nbytes, int device, size_t* capacity);
 /// Returns a block to its size-class free list (no CUDA call: safe at any time).
 void free(void* p, size_t capacity, int device);
+/// Device memory for one op's kernels from the caching allocator, on the current device, returned
+/// to the cache on destruction: work that reuses the block is queued behind those kernels on the
+/// stream, so it may go as soon as they are launched. Holds nothing when nbytes is 0.
+class Scratch {
+ public:
+  explicit Scratch(size_t nbytes);
+  ~Scratch();
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+  void* data() const { return p_; }
+  Device device() const { return {DeviceType::CUDA, device_}; }
+ private:
+  void* p_ = nullptr;
+  size_t capacity_ = 0;
+  int device_ = 0;
+};
 /// Copies nbytes between any two devices. Copies to the host return when the data is there;
 /// copies from the host return when the source may be reused; device-to-device copies are
 /// queued on the default stream behind earlier kernels.

@@ -45,6 +45,7 @@
 #include <type_traits>
 
 #include "cuda/check.cuh"
+#include "cuda/runtime.h"
 
 namespace nd::cuda::tiled {
 
@@ -210,20 +211,6 @@ __global__ void __launch_bounds__(kThreads) tiled_gemm(const Map map, int64_t Z,
 bool tf32_supported();
 /// The current device's multiprocessor count.
 int sm_count();
-/// Device scratch from the caching allocator for the split-K partials, returned on destruction
-/// (reused only by work queued behind the kernels that use it).
-class Workspace {
- public:
-  explicit Workspace(size_t nbytes);
-  ~Workspace();
-  Workspace(const Workspace&) = delete;
-  Workspace& operator=(const Workspace&) = delete;
-  void* data() const { return p_; }
- private:
-  void* p_ = nullptr;
-  size_t capacity_ = 0;
-  int device_ = 0;
-};
 
 inline unsigned tiles(int64_t n, int64_t per, int64_t cap) {
   const int64_t b = (n + per - 1) / per;
@@ -305,7 +292,7 @@ template <typename T, typename Map> void launch(const Map& map, int64_t Z, int64
   const int64_t S = K > 0 ? k_splits(blocks, K, sms) : 1;
   if (S == 1) return launch_tiles<T>(map, Z, M, N, K, tf32, wide);
   const int64_t Ks = ((K + S - 1) / S + kStep - 1) / kStep * kStep;
-  Workspace ws(size_t(Z * S * M * N) * sizeof(T));
+  Scratch ws(size_t(Z * S * M * N) * sizeof(T));
   const SplitMap<T, Map> split{map, S, Ks, K, M, N, static_cast<T*>(ws.data())};
   launch_tiles<T>(split, Z * S, M, N, Ks, tf32, wide);
   sum_splits<T><<<grid_for(Z * M * N), kBlock>>>(map, static_cast<const T*>(ws.data()), Z, S, M, N);

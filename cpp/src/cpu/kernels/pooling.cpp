@@ -453,27 +453,6 @@ void max_pool_kernel(const PoolWindows& w, const void* in, void* out, int64_t* i
 
 // ---- Backward row ring ---------------------------------------------------------------
 
-// dst[0, n) = src[0, n), with non-temporal stores where the ISA has them: the destination
-// is not read first (as a plain store's cache line is) and does not evict the inputs.
-inline void stream_vec(float* d, const float* s) {
-#if defined(__AVX512F__)
-  _mm512_stream_ps(d, _mm512_loadu_ps(s));
-#elif defined(__AVX2__)
-  _mm256_stream_ps(d, _mm256_loadu_ps(s));
-#else
-  std::copy(s, s + 4, d);
-#endif
-}
-inline void stream_vec(double* d, const double* s) {
-#if defined(__AVX512F__)
-  _mm512_stream_pd(d, _mm512_loadu_pd(s));
-#elif defined(__AVX2__)
-  _mm256_stream_pd(d, _mm256_loadu_pd(s));
-#else
-  std::copy(s, s + 2, d);
-#endif
-}
-
 // Note [Streaming pooling gradients]
 // The backward writes each input-gradient value once and does not read it again, so a large
 // gradient goes out with streaming stores (no read-for-ownership of the lines it writes). A
@@ -485,16 +464,18 @@ template <typename T> bool streams_gradient(const PoolWindows& w) {
   return w.planes * w.H * w.W * int64_t(sizeof(T)) >= kStreamGradientBytes;
 }
 
-// dst = src, n values, streamed when `stream` (Note [Streaming pooling gradients]).
+// dst = src, n values, streamed when `stream` (Note [Streaming pooling gradients]): the
+// destination is not read first (as a plain store's cache line is) and does not evict the inputs.
 template <typename T> void stream_row(T* dst, const T* src, int64_t n, bool stream) {
-  constexpr int64_t L = (kVecBytes < 32 ? 16 : kVecBytes) / int64_t(sizeof(T));
+  using V = Vec<T>;
+  constexpr int64_t L = V::size;
   if (!stream) {
     std::copy(src, src + n, dst);
     return;
   }
   int64_t c = 0;
-  for (; c < n && reinterpret_cast<uintptr_t>(dst + c) % (L * sizeof(T)) != 0; ++c) dst[c] = src[c];
-  for (; c + L <= n; c += L) stream_vec(dst + c, src + c);
+  for (; c < n && reinterpret_cast<uintptr_t>(dst + c) % sizeof(V) != 0; ++c) dst[c] = src[c];
+  for (; c + L <= n; c += L) V::loadu(src + c).stream(dst + c);
   for (; c < n; ++c) dst[c] = src[c];
 }
 

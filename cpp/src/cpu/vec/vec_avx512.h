@@ -122,8 +122,8 @@ inline VecAvx512<float> vcopysign(VecAvx512<float> a, VecAvx512<float> s) {
 inline VecAvx512<double> vcopysign(VecAvx512<double> a, VecAvx512<double> s) {
   return _mm512_or_pd(_mm512_abs_pd(a.v), _mm512_and_pd(s.v, _mm512_set1_pd(-0.0)));
 }
-// The lane helpers of vec_math.h's AVX2 algorithms, so that those written over them (erf) also
-// run at 16 lanes: vlt is a mask here, and vif selects by it.
+// The lane helpers of vec_math.h's shared algorithms (erf, expm1's finish, log's special cases,
+// log1p), so that they also run at 16 lanes: comparisons give masks here, and vif selects by them.
 inline __mmask16 vlt(VecAvx512<float> a, VecAvx512<float> b) { return vlt_mask(a, b); }
 inline __mmask8 vlt(VecAvx512<double> a, VecAvx512<double> b) { return vlt_mask(a, b); }
 inline VecAvx512<float> vif(__mmask16 m, VecAvx512<float> a, VecAvx512<float> b) { return vselect(m, a, b); }
@@ -147,92 +147,17 @@ inline __mmask16 vnlt(VecAvx512<float> a, VecAvx512<float> b) {  // !(a < b): tr
 }
 inline __mmask8 vnlt(VecAvx512<double> a, VecAvx512<double> b) { return _mm512_cmp_pd_mask(a.v, b.v, _CMP_NLT_UQ); }
 
-// expm1 and log as vec_math.h's AVX2 versions (same reductions, polynomials and special
-// cases, so the same accuracy), with the exponent work done by vscalef (2^n), vgetexp and
-// vgetmant (which also take subnormal inputs apart, so log needs no rescaling of them).
-// expm1 = 2 fma(s, expm1(r), s - 1/2), s = 2^(n-1); x == 0 returns x (keeps -0).
-template <typename T, typename P>
-VecAvx512<T> expm1_512(VecAvx512<T> x, T lo, T hi, T ln2_hi, T ln2_lo, T log2e, const P& poly) {
-  using V = VecAvx512<T>;
-  const V xc = clamp_nan(x, lo, hi);
-  V n;
-  if constexpr (sizeof(T) == 4) n = _mm512_roundscale_ps((xc * V(log2e)).v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  else n = _mm512_roundscale_pd((xc * V(log2e)).v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  const V r = vfmadd(n, V(ln2_lo), vfmadd(n, V(ln2_hi), xc));
-  const V em1r = vfmadd(poly(r.v), r * r, r);
-  V s;
-  if constexpr (sizeof(T) == 4) s = _mm512_scalef_ps(_mm512_set1_ps(1.0f), (n - V(T(1))).v);
-  else s = _mm512_scalef_pd(_mm512_set1_pd(1.0), (n - V(T(1))).v);
-  return vif(veq(x, V(T(0))), x, V(T(2)) * vfmadd(s, em1r, s - V(T(0.5))));
+inline __mmask16 vor(__mmask16 a, __mmask16 b) { return a | b; }
+inline __mmask8 vor(__mmask8 a, __mmask8 b) { return a | b; }
+inline VecAvx512<float> vround(VecAvx512<float> a) {
+  return _mm512_roundscale_ps(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
-inline VecAvx512<float> vexpm1(VecAvx512<float> x) {
-  return expm1_512<float>(x, -20.0f, 89.0f, -0.693359375f, 2.12194440e-4f, 1.44269504088896341f, [](__m512 r) {
-    return VecAvx512<float>(horner512(r, 1 / 40320.0f, 1 / 5040.0f, 1 / 720.0f, 1 / 120.0f, 1 / 24.0f, 1 / 6.0f, 0.5f));
-  });
+inline VecAvx512<double> vround(VecAvx512<double> a) {
+  return _mm512_roundscale_pd(a.v, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
 }
-inline VecAvx512<double> vexpm1(VecAvx512<double> x) {
-  return expm1_512<double>(x, -40.0, 710.0, -6.93147180369123816490e-01, -1.90821492927058770002e-10,
-                           1.4426950408889634, [](__m512d r) {
-    return VecAvx512<double>(horner512(r, 1 / 87178291200.0, 1 / 6227020800.0, 1 / 479001600.0, 1 / 39916800.0,
-                                       1 / 3628800.0, 1 / 362880.0, 1 / 40320.0, 1 / 5040.0, 1 / 720.0, 1 / 120.0,
-                                       1 / 24.0, 1 / 6.0, 0.5));
-  });
-}
-
-// log(+-0) = -inf, log(x < 0) = NaN, log(+inf) = +inf, log(NaN) = NaN.
-template <typename T> VecAvx512<T> log_special_512(VecAvx512<T> y, VecAvx512<T> x) {
-  using V = VecAvx512<T>;
-  y = vif(veq(x, V(T(0))), V(T(-INFINITY)), y);
-  y = vif(vlt(x, V(T(0))), V(T(NAN)), y);
-  return vif(vnlt(x, V(T(INFINITY))), x + x, y);
-}
-// x = 2^k m, m in [sqrt(1/2), sqrt(2)); f = m - 1.
-template <typename T> void log_split_512(VecAvx512<T> x, VecAvx512<T>& k, VecAvx512<T>& f) {
-  using V = VecAvx512<T>;
-  V m;
-  if constexpr (sizeof(T) == 4) {
-    m = _mm512_getmant_ps(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
-    k = _mm512_getexp_ps(x.v);
-  } else {
-    m = _mm512_getmant_pd(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
-    k = _mm512_getexp_pd(x.v);
-  }
-  const auto big = vlt(V(T(1.41421356237309504880)), m);
-  m = vif(big, m * V(T(0.5)), m);
-  k = vif(big, k + V(T(1)), k);
-  f = m - V(T(1));
-}
-inline VecAvx512<float> vlog(VecAvx512<float> x) {
-  using V = VecAvx512<float>;
-  V k, f;
-  log_split_512(x, k, f);
-  // Cephes logf: log(1+f) = f - z/2 + f z P(f), z = f^2; ln2 = 0.693359375 - 2.12194440e-4.
-  const V z = f * f;
-  const V p = horner512(f.v, 7.0376836292E-2f, -1.1514610310E-1f, 1.1676998740E-1f, -1.2420140846E-1f,
-                        1.4249322787E-1f, -1.6668057665E-1f, 2.0000714765E-1f, -2.4999993993E-1f, 3.3333331174E-1f);
-  const V y = vfmadd(z, V(-0.5f), vfmadd(k, V(-2.12194440e-4f), p * f * z));
-  return log_special_512(vfmadd(k, V(0.693359375f), f + y), x);
-}
-inline VecAvx512<double> vlog(VecAvx512<double> x) {
-  using V = VecAvx512<double>;
-  V k, f;
-  log_split_512(x, k, f);
-  // fdlibm log: s = f/(2+f), log(1+f) = f - h + s (h + R(s^2)), h = f^2/2; ln2 = hi + lo.
-  const V s = f / (V(2.0) + f), z = s * s, h = V(0.5) * f * f;
-  const V R = z * V(horner512(z.v, 1.479819860511658591e-01, 1.531383769920937332e-01, 1.818357216161805012e-01,
-                              2.222219843214978396e-01, 2.857142874366239149e-01, 3.999999999940941908e-01,
-                              6.666666666666735130e-01));
-  const V y = vfmadd(s, h + R, k * V(1.90821492927058770002e-10));
-  return log_special_512(vfmadd(k, V(6.93147180369123816490e-01), f - (h - y)), x);
-}
-// log1p(x) = log(u) + (x - (u - 1)) / u, u = 1 + x (Goldberg); log(u) alone where u is 0 or
-// inf; x == 0 returns x.
-template <typename T> VecAvx512<T> vlog1p(VecAvx512<T> x) {
-  using V = VecAvx512<T>;
-  const V one(T(1)), u = one + x, lu = vlog(u);
-  const V y = vif(veq(u, V(T(0))) | veq(u, V(T(INFINITY))), lu, lu + (x - (u - one)) / u);
-  return vif(veq(x, V(T(0))), x, y);
-}
+// 2^n for integral n (vscalef: any n, no exponent-bit assembly).
+inline VecAvx512<float> pow2i(VecAvx512<float> n) { return _mm512_scalef_ps(_mm512_set1_ps(1.0f), n.v); }
+inline VecAvx512<double> pow2i(VecAvx512<double> n) { return _mm512_scalef_pd(_mm512_set1_pd(1.0), n.v); }
 
 /// relu keeping NaN: x < 0 ? 0 : x.
 template <typename T> VecAvx512<T> vrelu(VecAvx512<T> a) {

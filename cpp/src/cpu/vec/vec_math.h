@@ -28,6 +28,34 @@ template <typename T, int N> VecN<T, N> vsigmoid(const VecN<T, N>& a) {
   });
 }
 
+#if defined(__AVX2__) && defined(__FMA__)
+// ---- Shared by the AVX2 (Vf, Vd) and AVX-512 (VecAvx512) forms below: written over the lane
+// helpers (vif, vlt, veq, vor, vand, clamp_nan, pow2i), so each algorithm is written once. ----
+// Horner: vhorner(x, c_n, ..., c_0) = c_n x^n + ... + c_0, one FMA per coefficient.
+template <typename V, typename C, typename... Cs> inline V vhorner(V x, C c, Cs... cs) {
+  V r(c);
+  ((r = vfmadd(r, x, V(cs))), ...);
+  return r;
+}
+// expm1's finish (see ---- expm1 ---- below).
+template <typename V> inline V expm1_finish(V x, V n, V r, V p) {
+  V em1r = vfmadd(p, r * r, r), s = pow2i(n - V(1.0f));
+  return vif(veq(x, V(0.0f)), x, V(2.0f) * vfmadd(s, em1r, s - V(0.5f)));
+}
+// log's special cases (see ---- log ---- below).
+template <typename V> inline V log_special(V y, V x) {
+  y = vif(veq(x, V(0.0f)), V(-INFINITY), y);
+  y = vif(vlt(x, V(0.0f)), V(NAN), y);
+  return vif(vnlt(x, V(INFINITY)), x + x, y);  // +inf or NaN
+}
+// log1p from log (see ---- log1p ---- below).
+template <typename V> inline V log1p_avx(V x) {
+  V one(1.0f), u = one + x, lu = vlog(u);
+  V y = vif(vor(veq(u, V(0.0f)), veq(u, V(INFINITY))), lu, lu + (x - (u - one)) / u);
+  return vif(veq(x, V(0.0f)), x, y);
+}
+#endif
+
 #if defined(__AVX2__) && defined(__FMA__) && !defined(__AVX512F__)  // written for vec_avx2.h
 
 // ---- Lane helpers for Vf and Vd, so that the algorithms below are written once. ----
@@ -48,12 +76,6 @@ inline Vd vand(Vd a, Vd b) { return _mm256_and_pd(a.v, b.v); }
 // either is NaN).
 inline Vf clamp_nan(Vf x, float lo, float hi) { return _mm256_max_ps(_mm256_set1_ps(lo), _mm256_min_ps(_mm256_set1_ps(hi), x.v)); }
 inline Vd clamp_nan(Vd x, double lo, double hi) { return _mm256_max_pd(_mm256_set1_pd(lo), _mm256_min_pd(_mm256_set1_pd(hi), x.v)); }
-// Horner: vhorner(x, c_n, ..., c_0) = c_n x^n + ... + c_0, one FMA per coefficient.
-template <typename V, typename C, typename... Cs> inline V vhorner(V x, C c, Cs... cs) {
-  V r(c);
-  ((r = vfmadd(r, x, V(cs))), ...);
-  return r;
-}
 // 2^n for integral n in [-126, 127] (float) / [-1022, 1023] (double), built from exponent
 // bits. AVX2 has no double->int64 conversion, so the double one adds 1.5*2^52, which puts
 // n + 1023 in the low mantissa bits, and shifts those into the exponent field.
@@ -107,10 +129,6 @@ inline Vd vexp(Vd x) {
 // overflows to inf where fma(2^n, negative, 2^n - 1) would give inf - inf = NaN. Below
 // -20 (float) / -40 (double) the result is -1 to working precision. x == 0 returns x,
 // keeping expm1(-0) = -0. Max error (measured): float 1.44 ulp, double 1.76 ulp.
-template <typename V> inline V expm1_finish(V x, V n, V r, V p) {
-  V em1r = vfmadd(p, r * r, r), s = pow2i(n - V(1.0f));
-  return vif(veq(x, V(0.0f)), x, V(2.0f) * vfmadd(s, em1r, s - V(0.5f)));
-}
 inline Vf vexpm1(Vf x) {
   Vf n, r = exp_reduce(clamp_nan(x, -20.0f, 89.0f), n);
   return expm1_finish(x, n, r, vhorner(r, 1 / 40320.0f, 1 / 5040.0f, 1 / 720.0f, 1 / 120.0f, 1 / 24.0f, 1 / 6.0f, 0.5f));
@@ -127,11 +145,6 @@ inline Vd vexpm1(Vd x) {
 // log x = k ln2 + log(1 + f), x = 2^k m, m in [sqrt(1/2), sqrt(2)), f = m - 1 (exact).
 // Subnormal x is first scaled by 2^25 / 2^54 so its exponent bits are right.
 // log(+-0) = -inf, log(x < 0) = NaN, log(+inf) = +inf, log(NaN) = NaN.
-template <typename V> inline V log_special(V y, V x) {
-  y = vif(veq(x, V(0.0f)), V(-INFINITY), y);
-  y = vif(vlt(x, V(0.0f)), V(NAN), y);
-  return vif(vnlt(x, V(INFINITY)), x + x, y);  // +inf or NaN
-}
 // Max error (measured): float 0.83 ulp, double 0.80 ulp.
 inline Vf vlog(Vf x0) {
   Vf sub = vlt(x0, Vf(1.17549435e-38f));
@@ -176,11 +189,6 @@ inline Vd vlog(Vd x0) {
 // for the rounding of u to first order (Goldberg). Where u is 0 or inf, log(u) alone
 // (the correction would be 0/0 or inf - inf); x == 0 returns x (keeps -0).
 // Max error (measured): float 1.44 ulp, double 1.44 ulp.
-template <typename V> inline V log1p_avx(V x) {
-  V one(1.0f), u = one + x, lu = vlog(u);
-  V y = vif(vor(veq(u, V(0.0f)), veq(u, V(INFINITY))), lu, lu + (x - (u - one)) / u);
-  return vif(veq(x, V(0.0f)), x, y);
-}
 inline Vf vlog1p(Vf x) { return log1p_avx(x); }
 inline Vd vlog1p(Vd x) { return log1p_avx(x); }
 
@@ -270,6 +278,60 @@ template <typename V, int NT, int NC> inline V erf_avx(V x) {
 #if defined(__AVX512F__)
 inline VecAvx512<float> verf(VecAvx512<float> x) { return erf_avx<VecAvx512<float>, 9, 9>(x); }
 inline VecAvx512<double> verf(VecAvx512<double> x) { return erf_avx<VecAvx512<double>, 16, 17>(x); }
+
+// The AVX-512 forms of the AVX2 expm1, log and log1p: the same reductions, polynomials and
+// special cases (so the same accuracy); vgetexp/vgetmant take x apart, subnormals included.
+inline VecAvx512<float> vexpm1(VecAvx512<float> x) {
+  using V = VecAvx512<float>;
+  const V xc = clamp_nan(x, -20.0f, 89.0f), n = vround(xc * V(1.44269504088896341f));
+  const V r = vfmadd(n, V(2.12194440e-4f), vfmadd(n, V(-0.693359375f), xc));
+  return expm1_finish(x, n, r, vhorner(r, 1 / 40320.0f, 1 / 5040.0f, 1 / 720.0f, 1 / 120.0f, 1 / 24.0f, 1 / 6.0f, 0.5f));
+}
+inline VecAvx512<double> vexpm1(VecAvx512<double> x) {
+  using V = VecAvx512<double>;
+  const V xc = clamp_nan(x, -40.0, 710.0), n = vround(xc * V(1.4426950408889634));
+  const V r = vfmadd(n, V(-1.90821492927058770002e-10), vfmadd(n, V(-6.93147180369123816490e-01), xc));
+  return expm1_finish(x, n, r, vhorner(r, 1 / 87178291200.0, 1 / 6227020800.0, 1 / 479001600.0, 1 / 39916800.0,
+                                       1 / 3628800.0, 1 / 362880.0, 1 / 40320.0, 1 / 5040.0, 1 / 720.0,
+                                       1 / 120.0, 1 / 24.0, 1 / 6.0, 0.5));
+}
+// x = 2^k m, m in [sqrt(1/2), sqrt(2)); returns f = m - 1, sets k.
+template <typename T> VecAvx512<T> log_split(VecAvx512<T> x, VecAvx512<T>& k) {
+  using V = VecAvx512<T>;
+  V m;
+  if constexpr (sizeof(T) == 4) {
+    m = _mm512_getmant_ps(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+    k = _mm512_getexp_ps(x.v);
+  } else {
+    m = _mm512_getmant_pd(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero);
+    k = _mm512_getexp_pd(x.v);
+  }
+  const auto big = vlt(V(T(1.41421356237309504880)), m);
+  k = vif(big, k + V(T(1)), k);
+  return vif(big, m * V(T(0.5)), m) - V(T(1));
+}
+inline VecAvx512<float> vlog(VecAvx512<float> x) {
+  using V = VecAvx512<float>;
+  V k;
+  const V f = log_split(x, k), z = f * f;  // Cephes logf, as the AVX2 form
+  const V p = vhorner(f, 7.0376836292E-2f, -1.1514610310E-1f, 1.1676998740E-1f, -1.2420140846E-1f,
+                      1.4249322787E-1f, -1.6668057665E-1f, 2.0000714765E-1f, -2.4999993993E-1f, 3.3333331174E-1f);
+  const V y = vfmadd(z, V(-0.5f), vfmadd(k, V(-2.12194440e-4f), p * f * z));
+  return log_special(vfmadd(k, V(0.693359375f), f + y), x);
+}
+inline VecAvx512<double> vlog(VecAvx512<double> x) {
+  using V = VecAvx512<double>;
+  V k;
+  const V f = log_split(x, k);  // fdlibm log, as the AVX2 form
+  const V s = f / (V(2.0) + f), z = s * s, h = V(0.5) * f * f;
+  const V R = z * vhorner(z, 1.479819860511658591e-01, 1.531383769920937332e-01, 1.818357216161805012e-01,
+                          2.222219843214978396e-01, 2.857142874366239149e-01, 3.999999999940941908e-01,
+                          6.666666666666735130e-01);
+  const V y = vfmadd(s, h + R, k * V(1.90821492927058770002e-10));
+  return log_special(vfmadd(k, V(6.93147180369123816490e-01), f - (h - y)), x);
+}
+inline VecAvx512<float> vlog1p(VecAvx512<float> x) { return log1p_avx(x); }
+inline VecAvx512<double> vlog1p(VecAvx512<double> x) { return log1p_avx(x); }
 #else
 inline Vf verf(Vf x) { return erf_avx<Vf, 9, 9>(x); }
 inline Vd verf(Vd x) { return erf_avx<Vd, 16, 17>(x); }
